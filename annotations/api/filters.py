@@ -1,0 +1,100 @@
+"""Filters for the reading's records, shared by the pages and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from annotations.models import Claim, Paragraph, Section, Source
+from annotations.selectors import claims_matching
+from timeline.models import Actor, Event
+
+
+class ClaimFilter(django_filters.FilterSet):
+    document = django_filters.CharFilter(field_name="paragraph__document__slug", lookup_expr="exact")
+    section = django_filters.ModelChoiceFilter(
+        queryset=Section.objects.order_by("document", "order"),
+        to_field_name="key",
+        method="filter_section",
+        label="Section",
+        help_text="A section's key; includes its subsections.",
+    )
+    paragraph = django_filters.CharFilter(
+        field_name="paragraph__anchor", lookup_expr="exact", label="Paragraph anchor"
+    )
+    kind = django_filters.ChoiceFilter(field_name="kind", lookup_expr="exact", choices=Claim.Kind.choices)
+    variable = django_filters.ChoiceFilter(
+        field_name="variable",
+        lookup_expr="exact",
+        choices=Claim.Variable.choices,
+        label="Variable",
+    )
+    step = django_filters.ChoiceFilter(
+        field_name="step",
+        lookup_expr="exact",
+        choices=Claim.Step.choices,
+        label="Institutionalization step",
+    )
+    actor = django_filters.ModelChoiceFilter(
+        queryset=Actor.objects.order_by("name"),
+        field_name="actors",
+        to_field_name="key",
+        label="Actor",
+    )
+    event = django_filters.ModelChoiceFilter(
+        queryset=Event.objects.order_by("date"),
+        field_name="events",
+        to_field_name="key",
+        label="Event",
+    )
+    source = django_filters.ModelChoiceFilter(
+        queryset=Source.objects.all(),
+        field_name="cites",
+        to_field_name="key",
+        label="Cited source",
+    )
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label="Search",
+        help_text="Words in the quote, paraphrase or note.",
+    )
+
+    class Meta:
+        model = Claim
+        fields: list[str] = []
+
+    def filter_section(self, queryset: QuerySet[Claim], name: str, value: Section | None) -> QuerySet[Claim]:
+        if value is None:
+            return queryset
+        return queryset.filter(Q(paragraph__section=value) | Q(paragraph__section__parent=value))
+
+    def filter_text(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        return claims_matching(queryset, value)
+
+
+class ParagraphFilter(django_filters.FilterSet):
+    document = django_filters.CharFilter(field_name="document__slug", lookup_expr="exact")
+    section = django_filters.CharFilter(field_name="section__key", lookup_expr="exact")
+    anchor = django_filters.CharFilter(field_name="anchor", lookup_expr="exact")
+
+    class Meta:
+        model = Paragraph
+        fields: list[str] = []
+
+
+class SourceFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(field_name="kind", lookup_expr="exact", choices=Source.Kind.choices)
+    from_paper = django_filters.BooleanFilter(field_name="from_paper")
+    year = django_filters.NumberFilter(field_name="year", lookup_expr="exact")
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+
+    class Meta:
+        model = Source
+        fields: list[str] = []
+
+    def filter_text(self, queryset: QuerySet[Source], name: str, value: str) -> QuerySet[Source]:
+        for word in value.split():
+            queryset = queryset.filter(
+                Q(title__icontains=word) | Q(raw__icontains=word) | Q(authors__icontains=word)
+            )
+        return queryset

@@ -1,0 +1,275 @@
+"""The reading as records: documents, sections, paragraphs, sources, claims and their links."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from timeline.dates import (
+    PartialDate,
+    Precision,
+    partial_display,
+    partial_iso,
+    periods_disagree,
+)
+from timeline.models import Actor, Event, key_validator
+
+doi_validator = RegexValidator(
+    r"^10\.\d{4,9}/\S+$", _("A DOI looks like 10.1234/abcd (without https://doi.org/).")
+)
+
+
+class Document(models.Model):
+    """A reading: the text students work on."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=400)
+    authors = models.JSONField(default=list, blank=True)
+    affiliation = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=10, default="en")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("annotations:reading", kwargs={"slug": self.slug})
+
+
+class Section(models.Model):
+    """A heading of the reading; subsections point at their parent."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sections")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    key = models.SlugField(max_length=120)
+    title = models.CharField(max_length=400)
+    level = models.PositiveSmallIntegerField(default=1)
+    order = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["document", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "key"], name="section_key_unique"),
+            models.UniqueConstraint(fields=["document", "order"], name="section_order_unique"),
+            models.CheckConstraint(condition=Q(level__gte=1), name="section_level_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"{self.document.get_absolute_url()}#{self.key}"
+
+
+class Paragraph(models.Model):
+    """One paragraph, verbatim, with a stable anchor (``p-<n>``)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="paragraphs")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="paragraphs")
+    anchor = models.SlugField(max_length=40)
+    order = models.PositiveIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["document", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "anchor"], name="paragraph_anchor_unique"),
+            models.UniqueConstraint(fields=["document", "order"], name="paragraph_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.anchor}: {self.text[:60]}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.document.get_absolute_url()}#{self.anchor}"
+
+
+class Source(models.Model):
+    """A bibliographic record; ``from_paper`` marks the ones the reading itself cites."""
+
+    class Kind(models.TextChoices):
+        BOOK = "book", _("book")
+        ARTICLE = "article", _("article")
+        CHAPTER = "chapter", _("chapter")
+        WEB = "web", _("web page")
+        TREATY = "treaty", _("treaty or official document")
+        NEWS = "news", _("news report")
+        DATASET = "dataset", _("dataset")
+        NOTE = "note", _("explanatory note")
+
+    key = models.CharField(max_length=80, unique=True, validators=[key_validator])
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    authors = models.JSONField(default=list, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    container = models.CharField(max_length=300, blank=True, help_text=_("Journal, newspaper or website."))
+    publisher = models.CharField(max_length=200, blank=True)
+    place = models.CharField(max_length=200, blank=True)
+    pages = models.CharField(max_length=50, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True, validators=[doi_validator])
+    accessed = models.DateField(null=True, blank=True)
+    from_paper = models.BooleanField(default=False)
+    in_reference_list = models.BooleanField(default=False)
+    raw = models.TextField(blank=True, help_text=_("The entry exactly as printed in the reading."))
+    note = models.TextField(blank=True)
+    order = models.PositiveIntegerField(null=True, blank=True, help_text=_("Position in the printed list."))
+
+    class Meta:
+        ordering = [F("order").asc(nulls_last=True), "key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(in_reference_list=False) | Q(from_paper=True),
+                name="source_listed_means_from_paper",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.citation
+
+    def get_absolute_url(self) -> str:
+        return reverse("annotations:source-list") + f"#{self.key}"
+
+    @property
+    def citation(self) -> str:
+        """A short author–year citation in our own format."""
+        who = ", ".join(self.authors) if self.authors else (self.container or self.title or self.key)
+        when = str(self.year) if self.year else "n.d."
+        what = f" {self.title}." if self.title else ""
+        where = ", ".join(part for part in (self.container, self.publisher) if part)
+        where = f" {where}." if where else ""
+        pages = f" p. {self.pages}." if self.pages else ""
+        return f"{who} ({when}).{what}{where}{pages}"
+
+
+class Claim(models.Model):
+    """One proposition of the reading, anchored to a verbatim span of a paragraph."""
+
+    class Kind(models.TextChoices):
+        FACTUAL = "factual", _("factual")
+        CAUSAL = "causal", _("causal")
+        INTERPRETIVE = "interpretive", _("interpretive")
+        NORMATIVE = "normative", _("normative")
+        DEFINITIONAL = "definitional", _("definitional")
+
+    class Variable(models.TextChoices):
+        CRISIS_MANAGEMENT = "crisis_management", _("crisis management")
+        COMMON_INTERESTS = "common_interests", _("common interests")
+        INTERNATIONAL_COORDINATION = (
+            "international_coordination",
+            _("international coordination"),
+        )
+        COLLECTIVE_INTENTION = "collective_intention", _("collective intention")
+        NONE = "none", _("none")
+
+    class Step(models.TextChoices):
+        FRAMEWORK = "framework", _("1. original framework")
+        DEEPENING = "deepening", _("2. deep institutionalization")
+        REINSTITUTIONALIZATION = (
+            "reinstitutionalization",
+            _("3. re-institutionalization"),
+        )
+        NONE = "none", _("none")
+
+    key = models.CharField(max_length=80, unique=True, validators=[key_validator])
+    paragraph = models.ForeignKey(Paragraph, on_delete=models.CASCADE, related_name="claims")
+    quote = models.TextField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    paraphrase = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    variable = models.CharField(max_length=30, choices=Variable.choices, default=Variable.NONE)
+    step = models.CharField(max_length=30, choices=Step.choices, default=Step.NONE)
+    stated_date = models.DateField(null=True, blank=True, help_text=_("The date the quote states, if any."))
+    stated_precision = models.CharField(max_length=5, choices=Precision.choices, blank=True)
+    note = models.TextField(blank=True)
+    cites = models.ManyToManyField(Source, related_name="claims", blank=True)
+    actors = models.ManyToManyField(Actor, related_name="claims", blank=True)
+    events = models.ManyToManyField(Event, through="ClaimEventLink", related_name="claims", blank=True)
+
+    class Meta:
+        ordering = ["paragraph__document", "paragraph__order", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="claim_span_not_empty"),
+            models.CheckConstraint(
+                condition=Q(stated_date__isnull=True, stated_precision="")
+                | Q(stated_date__isnull=False) & ~Q(stated_precision=""),
+                name="claim_stated_date_has_precision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.paraphrase}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("annotations:claim-detail", kwargs={"key": self.key})
+
+    def clean(self) -> None:
+        """The quote must be a verbatim span of the paragraph; the offsets follow it."""
+        if self.paragraph_id is None or not self.quote:
+            return
+        text = self.paragraph.text
+        if self.start is not None and self.end is not None and text[self.start : self.end] == self.quote:
+            return
+        at = text.find(self.quote)
+        if at < 0:
+            raise ValidationError(
+                {
+                    "quote": _("The quote must be copied exactly from paragraph %(anchor)s.")
+                    % {"anchor": self.paragraph.anchor}
+                }
+            )
+        self.start, self.end = at, at + len(self.quote)
+
+    @property
+    def stated_date_iso(self) -> str:
+        return partial_iso(self.stated_date, self.stated_precision) if self.stated_date else ""
+
+    @property
+    def stated_date_display(self) -> str:
+        return partial_display(self.stated_date, self.stated_precision) if self.stated_date else ""
+
+
+class ClaimEventLink(models.Model):
+    """A typed relation between a claim and an event."""
+
+    class Relation(models.TextChoices):
+        DESCRIBES = "describes", _("describes")
+        DATES = "dates", _("dates")
+        CONTRADICTS = "contradicts", _("contradicts")
+        CONTEXT = "context", _("gives context")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="event_links")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="claim_links")
+    relation = models.CharField(max_length=20, choices=Relation.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["event__date", "claim__key"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "event"], name="claim_event_link_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim.key} {self.relation} {self.event.key}"
+
+    @property
+    def date_disagrees(self) -> bool:
+        """Whether the date the claim states cannot be the event's, at the precision stated."""
+        claim, event = self.claim, self.event
+        if claim.stated_date is None:
+            return False
+        stated = PartialDate(claim.stated_date, claim.stated_precision)
+        end = PartialDate(event.end_date, event.end_precision) if event.end_date else None
+        return periods_disagree(stated, event.partial_date, end)

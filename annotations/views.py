@@ -1,0 +1,103 @@
+"""Pages for reading the paper and exploring its claims and sources."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from annotations import selectors
+from annotations.api.filters import ClaimFilter
+from annotations.highlight import paragraph_html
+from annotations.models import Claim, Document
+
+CLAIMS_PER_PAGE = 25
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    documents = list(selectors.document_list())
+    return render(request, "annotations/home.html", {"nav": "home", "documents": documents})
+
+
+def reading_default(request: HttpRequest) -> HttpResponse:
+    document = Document.objects.order_by("pk").first()
+    if document is None:
+        return render(request, "annotations/empty.html", status=404)
+    return redirect(document)
+
+
+def reading(request: HttpRequest, slug: str) -> HttpResponse:
+    document = selectors.document_for_reading(slug)
+    sections = list(document.sections.all())
+    by_section: dict[int, list] = {section.pk: [] for section in sections}
+    claim_count = 0
+    for paragraph in document.paragraphs.all():
+        claims = list(paragraph.claims.all())
+        claim_count += len(claims)
+        by_section[paragraph.section_id].append(
+            {
+                "paragraph": paragraph,
+                "html": paragraph_html(paragraph.text, claims),
+                "claims": claims,
+            }
+        )
+    blocks = [{"section": section, "paragraphs": by_section[section.pk]} for section in sections]
+    return render(
+        request,
+        "annotations/reading.html",
+        {
+            "nav": "read",
+            "document": document,
+            "blocks": blocks,
+            "sections": sections,
+            "claim_count": claim_count,
+        },
+    )
+
+
+def claim_list(request: HttpRequest) -> HttpResponse:
+    filterset = ClaimFilter(request.GET or None, queryset=selectors.claim_list())
+    status = 200
+    if filterset.is_bound and not filterset.is_valid():
+        queryset, status = Claim.objects.none(), 400
+    else:
+        queryset = filterset.qs
+    page = Paginator(queryset, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "annotations/claim_list.html",
+        {
+            "nav": "claims",
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+        },
+        status=status,
+    )
+
+
+def claim_detail(request: HttpRequest, key: str) -> HttpResponse:
+    claim = selectors.claim_detail(key)
+    paragraph = claim.paragraph
+    before, after = paragraph.text[: claim.start], paragraph.text[claim.end :]
+    return render(
+        request,
+        "annotations/claim_detail.html",
+        {
+            "nav": "claims",
+            "claim": claim,
+            "before": before,
+            "after": after,
+            "links": claim.event_links.all(),
+        },
+    )
+
+
+def source_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "annotations/source_list.html",
+        {"nav": "sources", "sources": selectors.source_list()},
+    )

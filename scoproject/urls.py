@@ -1,0 +1,18 @@
+"""Top-level URLs: pages, the admin, the API and its documentation."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from scoproject import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api.urlpatterns, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("timeline.urls")),
+    path("", include("annotations.urls")),
+]
