@@ -1,0 +1,109 @@
+"""Settings come from the environment and a bad value stops start-up, naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from scoproject import settings as project_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("helper", "name", "raw", "message"),
+    [
+        (
+            lambda: project_settings.env_bool("DEBUG", default=True),
+            "DEBUG",
+            "maybe",
+            "DEBUG='maybe' is not a yes/no value",
+        ),
+        (
+            lambda: project_settings.env_int("SECURE_HSTS_SECONDS", default=0),
+            "SECURE_HSTS_SECONDS",
+            "1y",
+            "SECURE_HSTS_SECONDS='1y' is not a whole number",
+        ),
+        (
+            lambda: project_settings.env_database("DATABASE_URL", default="sqlite://"),
+            "DATABASE_URL",
+            "mysql://x@y/z",
+            "DATABASE_URL='mysql://x@y/z': only sqlite:// and postgres://",
+        ),
+        (
+            lambda: project_settings.env_database("DATABASE_URL", default="sqlite://"),
+            "DATABASE_URL",
+            "nonsense",
+            "DATABASE_URL='nonsense' is not a usable database URL",
+        ),
+    ],
+)
+def test_a_bad_value_names_the_variable(monkeypatch, helper, name, raw, message):
+    monkeypatch.setenv(name, raw)
+
+    with pytest.raises(ImproperlyConfigured, match=message.replace("(", r"\(")):
+        helper()
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", True), ("yes", True), ("off", False), ("False", False)])
+def test_yes_no_words_are_understood(monkeypatch, raw, value):
+    monkeypatch.setenv("DEBUG", raw)
+
+    assert project_settings.env_bool("DEBUG", default=not value) is value
+
+
+def test_lists_are_comma_separated(monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "sco.example.org, www.sco.example.org,")
+
+    assert project_settings.env_list("ALLOWED_HOSTS", default=[]) == [
+        "sco.example.org",
+        "www.sco.example.org",
+    ]
+
+
+def test_a_postgres_url_selects_postgresql(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sco")
+
+    config = project_settings.env_database("DATABASE_URL", default="sqlite://")
+
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["NAME"] == "sco"
+
+
+def run_check(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_start_up_stops_on_a_bad_variable_and_names_it():
+    result = run_check(DEBUG="perhaps")
+
+    assert result.returncode != 0
+    assert "DEBUG='perhaps' is not a yes/no value" in result.stderr
+
+
+def test_production_needs_a_secret_key():
+    result = run_check(DEBUG="false")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_with_nothing_set_it_runs_in_development_on_sqlite():
+    result = run_check()
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
