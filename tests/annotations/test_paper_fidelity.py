@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -111,7 +112,7 @@ def test_every_paragraph_yields_a_claim_and_the_paper_at_least_100(paper):
 def test_claims_of_a_paragraph_do_not_overlap(paper):
     for paragraph in paper.paragraphs.prefetch_related("claims"):
         spans = sorted((c.start, c.end, c.key) for c in paragraph.claims.all())
-        for (_, end, key), (start, _, next_key) in zip(spans, spans[1:], strict=False):
+        for (_, end, key), (start, _, next_key) in pairwise(spans):
             assert end <= start, f"{key} overlaps {next_key}"
 
 

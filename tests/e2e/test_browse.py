@@ -42,5 +42,6 @@ def test_claim_filters_work_in_the_browser(page):
     page.wait_for_url("**/claims/?*actor=pakistan*")
 
     heading = page.locator("#results-heading").inner_text()
-    assert heading.endswith("claims") and not heading.startswith("0 ")
+    assert heading.endswith("claims")
+    assert not heading.startswith("0 ")
     assert page.problems == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from timeline.layout import WIDTH, layout
@@ -17,12 +19,13 @@ def test_marks_follow_the_dates_and_share_no_lane_space():
 
     xs = [mark.x for mark in drawn.marks]
     assert xs == sorted(xs)
-    assert 0 <= xs[0] and xs[-1] < WIDTH
+    assert xs[0] >= 0
+    assert xs[-1] < WIDTH
     by_lane: dict[int, list] = {}
     for mark in drawn.marks:
         by_lane.setdefault(mark.lane, []).append(mark)
     for marks in by_lane.values():
-        for left, right in zip(marks, marks[1:], strict=False):
+        for left, right in pairwise(marks):
             assert left.x + left.width <= right.x
     assert drawn.ticks[0].year == events[0].date.year
 

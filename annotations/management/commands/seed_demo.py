@@ -54,6 +54,6 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
         verb = "Would create" if dry_run else "Created"
         self.stdout.write(f"{verb} {created} demo account(s); {updated} password(s) reset.")
-        self.stdout.write("Demo logins (password: %s):" % password)
+        self.stdout.write(f"Demo logins (password: {password}):")
         self.stdout.write("  curator     site staff: the admin at /admin/")
         self.stdout.write("  instructor, ta, student1 … student6")
