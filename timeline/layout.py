@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from timeline.models import Event
 
 WIDTH = 1000  # SVG user units; the drawing scales to the page
+PAD = 24  # room at both ends for the first and last year labels
 LANE_HEIGHT = 18
 AXIS_HEIGHT = 28
-MIN_MARK = 6  # a day is drawn this wide, so it stays visible and clickable
+MIN_MARK = 10  # a day is drawn as a dot this wide, so it stays visible and clickable
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Layout:
 
 
 def _position(day: dt.date, first: dt.date, span_days: int) -> float:
-    return (day - first).days / span_days * WIDTH
+    return PAD + (day - first).days / span_days * (WIDTH - 2 * PAD)
 
 
 def layout(events: Sequence[Event]) -> Layout:

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from timeline.layout import WIDTH, layout
+from timeline.layout import PAD, WIDTH, layout
 from timeline.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ def test_marks_follow_the_dates_and_share_no_lane_space():
 
     xs = [mark.x for mark in drawn.marks]
     assert xs == sorted(xs)
-    assert xs[0] >= 0
+    assert xs[0] >= PAD
     assert xs[-1] < WIDTH
     by_lane: dict[int, list] = {}
     for mark in drawn.marks:
