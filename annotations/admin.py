@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
@@ -136,6 +137,8 @@ class SourceAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "from_paper", "in_reference_list"]
     search_fields = ["key", "title", "raw", "container", "publisher"]
+    # A URL typed without a scheme is taken to be https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(description="claims", ordering="n_claims")
     def claim_count(self, source: Source) -> int:

@@ -266,9 +266,13 @@ class ClaimEventLink(models.Model):
 
     @property
     def date_disagrees(self) -> bool:
-        """Whether the date the claim states cannot be the event's, at the precision stated."""
+        """Whether the date the claim states cannot be the event's, at the precision stated.
+
+        A "gives context" link is about background, not about when the event happened, so
+        the claim's date is not read as the event's there.
+        """
         claim, event = self.claim, self.event
-        if claim.stated_date is None:
+        if claim.stated_date is None or self.relation == self.Relation.CONTEXT:
             return False
         stated = PartialDate(claim.stated_date, claim.stated_precision)
         end = PartialDate(event.end_date, event.end_precision) if event.end_date else None

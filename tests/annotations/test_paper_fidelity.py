@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from annotations.models import Claim, Paragraph, Section, Source
+from annotations.models import Claim, ClaimEventLink, Paragraph, Section, Source
 from timeline.models import Actor, Event
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +167,27 @@ def test_a_wrong_date_in_the_paper_stays_in_the_claim_and_the_event_keeps_the_re
     assert claim.stated_date_iso == "2012-04"
     assert link.event.date_iso == "1997-04-24"
     assert link.date_disagrees
+
+
+def test_the_papers_misdated_events_are_exactly_the_ones_flagged():
+    flagged = {
+        (link.claim.key, link.event.key)
+        for link in ClaimEventLink.objects.select_related("claim", "event")
+        if link.date_disagrees
+    }
+
+    assert {event for _, event in flagged} == {
+        "moscow-summit-1997",  # "In April 2012"
+        "dushanbe-summit-2000",  # "May 5"
+        "dushanbe-foreign-ministers-2000",  # "On July 5, 2000", the newspaper's date
+    }
+
+
+def test_a_date_in_a_context_link_is_not_read_as_the_events_date():
+    link = ClaimEventLink.objects.filter(relation="context", claim__stated_date__isnull=False).first()
+
+    assert link is not None
+    assert not link.date_disagrees
 
 
 def test_a_right_date_agrees_at_the_precision_stated():
