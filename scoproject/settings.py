@@ -208,6 +208,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Event dates, end dates and claims' stated dates share one precision vocabulary.
+    "ENUM_NAME_OVERRIDES": {"PrecisionEnum": "timeline.dates.Precision"},
 }
 
 LOGGING = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
@@ -43,3 +44,11 @@ def test_a_token_is_issued_for_good_credentials_and_refused_for_bad_ones():
     assert good.json()["token"] == user.auth_token.key
     assert bad.status_code == 400
     assert bad.json() == {"non_field_errors": ["Unable to log in with provided credentials."]}
+
+
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    out = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+
+    assert "/api/v1/claims/{key}/" in out.read_text(encoding="utf-8")
