@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from annotations.models import Claim, Paragraph
-from tests.factories import ActorFactory, ClaimFactory, EventFactory, SourceFactory
+from tests.factories import ActorFactory, ClaimFactory, DocumentFactory, EventFactory, SourceFactory
 from tests.helpers import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,13 @@ def test_home_says_what_the_platform_is_and_where_to_start(client, paper):
     assert "Read a published argument critically" in text
     assert paper.get_absolute_url() in text
     assert reverse("timeline:timeline") in text
+
+
+def test_home_runs_a_fixed_number_of_queries(client, paper):
+    before = queries_for(client, "/")
+    DocumentFactory.create_batch(5)
+
+    assert queries_for(client, "/") == before <= 2
 
 
 def test_read_goes_to_the_first_reading(client, paper):
