@@ -96,3 +96,84 @@ def claims_matching(queryset: QuerySet[Claim], text: str) -> QuerySet[Claim]:
 
 def source_list() -> QuerySet[Source]:
     return Source.objects.prefetch_related(Prefetch("claims", Claim.objects.only("key")))
+
+
+# -- courses and student work -------------------------------------------------------
+
+
+def courses_for_user(user) -> QuerySet[Course]:
+    """The courses a user may see: theirs, or all of them for site staff."""
+    if not user.is_authenticated:
+        return Course.objects.none()
+    courses = Course.objects.select_related("reading")
+    if user.is_superuser:
+        return courses
+    return courses.filter(memberships__user=user)
+
+
+def course_for_user(user, pk: int | str) -> Course:
+    """One course the user may see; a missing and a forbidden course are the same 404."""
+    try:
+        return courses_for_user(user).get(pk=int(pk))
+    except (Course.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such course.") from None
+
+
+def groups_for_user(user) -> QuerySet[CourseGroup]:
+    return CourseGroup.objects.filter(course__in=courses_for_user(user)).select_related("course")
+
+
+def memberships_for_course(course: Course) -> QuerySet[Membership]:
+    return course.memberships.select_related("user", "group").order_by("role", "user__username")
+
+
+def visible_annotations(user, *, include_deleted: bool = False) -> QuerySet[Annotation]:
+    """Every annotation ``user`` may see: the one visibility rule, as a query.
+
+    Private: the author alone. Group: the author's group, and the course's TAs and
+    instructors. Course: every member. Nothing outside the user's courses; site staff see
+    every course's shared work. Deleted annotations (tombstones) only when asked for.
+    """
+    if not user.is_authenticated:
+        return Annotation.objects.none()
+    annotations = Annotation.objects.all()
+    if not include_deleted:
+        annotations = annotations.filter(deleted_at__isnull=True)
+    shared = ~Q(visibility=Visibility.PRIVATE)
+    if user.is_superuser:
+        return annotations.filter(Q(author=user) | shared)
+    memberships = Membership.objects.filter(user=user)
+    courses = memberships.values("course")
+    taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
+    groups = memberships.exclude(group=None).values("group")
+    return annotations.filter(
+        Q(course__in=courses)
+        & (
+            Q(author=user)
+            | Q(course__in=taught) & shared
+            | Q(visibility=Visibility.COURSE)
+            | Q(visibility=Visibility.GROUP, group__in=groups)
+        )
+    )
+
+
+def annotation_list(user, *, include_deleted: bool = False) -> QuerySet[Annotation]:
+    """Visible annotations with what lists and sidebars show."""
+    replies = AnnotationReply.objects.select_related("author").order_by("created_at", "pk")
+    return (
+        visible_annotations(user, include_deleted=include_deleted)
+        .select_related("author", "group", "paragraph", "claim", "course")
+        .prefetch_related("tags", Prefetch("replies", replies))
+        .order_by("paragraph_anchor", "start", "created_at", "pk")
+    )
+
+
+def annotation_for_user(user, pk: int | str) -> Annotation:
+    try:
+        return annotation_list(user).get(pk=int(pk))
+    except (Annotation.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such annotation.") from None
+
+
+def visible_replies(user) -> QuerySet[AnnotationReply]:
+    return AnnotationReply.objects.filter(annotation__in=visible_annotations(user, include_deleted=True))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotations import views
+from annotations.views import reading as views
 
 app_name = "annotations"
 

@@ -6,12 +6,10 @@ from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
-from annotations.api.views import (
-    ClaimViewSet,
-    DocumentViewSet,
-    ParagraphViewSet,
-    SourceViewSet,
-)
+from annotations.api import w3c
+from annotations.api.annotations import AnnotationViewSet
+from annotations.api.courses import CourseViewSet, GroupViewSet
+from annotations.api.views import ClaimViewSet, DocumentViewSet, ParagraphViewSet, SourceViewSet
 from timeline.api.views import ActorViewSet, EventViewSet, TimelineJSView
 
 router = DefaultRouter()
@@ -21,9 +19,22 @@ router.register("claims", ClaimViewSet, basename="claim")
 router.register("events", EventViewSet, basename="event")
 router.register("actors", ActorViewSet, basename="actor")
 router.register("sources", SourceViewSet, basename="source")
+router.register("courses", CourseViewSet, basename="course")
+router.register("groups", GroupViewSet, basename="group")
+router.register("annotations", AnnotationViewSet, basename="annotation")
 
 urlpatterns = [
     path("timeline.json", TimelineJSView.as_view(), name="timeline-json"),
     path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path(
+        "courses/<int:pk>/annotations/",
+        w3c.CourseAnnotationCollection.as_view(),
+        name="course-annotation-collection",
+    ),
+    path(
+        "courses/<int:pk>/annotations/import/",
+        w3c.CourseAnnotationImport.as_view(),
+        name="course-annotation-import",
+    ),
     *router.urls,
 ]

@@ -13,6 +13,9 @@ urlpatterns = [
     path("api/v1/", include((api.urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("accounts/", include("annotations.account_urls")),
+    path("courses/", include("annotations.course_urls")),
+    path("", include("annotations.annotate_urls")),
     path("", include("timeline.urls")),
     path("", include("annotations.urls")),
 ]

@@ -4,10 +4,18 @@ The paper is loaded once per test session, through the real loader, into the tes
 database; every test then runs inside a transaction that is rolled back, so tests
 see the paper's records and may change them freely.
 
-Users and their rights (more join as courses arrive):
-- ``anonymous``: no user; reads the paper, its claims, the timeline, actors and sources.
-- ``reader``: a signed-in account with no role; sees what anonymous sees.
-- ``curator``: site staff (superuser); curates the records in the admin.
+Users and their rights. ``course`` is a course on the paper with groups A and B; ``other_course`` another.
+- ``anonymous``: no user; reads the paper, its claims, the timeline, actors and sources; no student work.
+- ``reader`` (alias ``outsider``): signed in, in no course; sees what anonymous sees.
+- ``author``: a student of ``course`` in group A; writes the annotations under test.
+- ``groupmate``: a student of ``course`` in group A; sees the author's group and course work.
+- ``other_group_student``: a student of ``course`` in group B; sees the author's course work only.
+- ``ungrouped_student``: a student of ``course`` in no group; sees course work only.
+- ``other_course_student``: a student of ``other_course``; sees nothing of ``course``.
+- ``ta``: TA of ``course``; sees all shared (group and course) work there, never private.
+- ``instructor``: instructor of ``course``; as the TA, and manages codes, members and groups.
+- ``other_instructor``: instructor of ``other_course``; sees nothing of ``course``.
+- ``curator``: site staff (superuser); curates the records, sees every course's shared work.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from django.conf import settings
 
 from annotations.models import Document
 from annotations.services import reading_load
-from tests.factories import UserFactory
+from annotations.models.courses import Role
+from tests.factories import CourseFactory, GroupFactory, MembershipFactory, UserFactory
 
 PAPER_TXT = Path(settings.BASE_DIR).parent / "shared" / "paper" / "paper.txt"
 PAPER_SLUG = "sco-institutionalization"
@@ -62,3 +71,72 @@ def reader(db):
 @pytest.fixture
 def curator(db):
     return UserFactory(username="curator", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(reader):
+    return reader
+
+
+@pytest.fixture
+def course(paper):
+    return CourseFactory(title="SCO Seminar", reading=paper)
+
+
+@pytest.fixture
+def group_a(course):
+    return GroupFactory(course=course, name="Group A")
+
+
+@pytest.fixture
+def group_b(course):
+    return GroupFactory(course=course, name="Group B")
+
+
+@pytest.fixture
+def other_course(paper):
+    return CourseFactory(title="Another seminar", reading=paper)
+
+
+def _member(course, username, role=Role.STUDENT, group=None):
+    return MembershipFactory(course=course, user=UserFactory(username=username), role=role, group=group).user
+
+
+@pytest.fixture
+def author(course, group_a):
+    return _member(course, "author", group=group_a)
+
+
+@pytest.fixture
+def groupmate(course, group_a):
+    return _member(course, "groupmate", group=group_a)
+
+
+@pytest.fixture
+def other_group_student(course, group_b):
+    return _member(course, "other_group_student", group=group_b)
+
+
+@pytest.fixture
+def ungrouped_student(course):
+    return _member(course, "ungrouped_student")
+
+
+@pytest.fixture
+def other_course_student(other_course):
+    return _member(other_course, "other_course_student")
+
+
+@pytest.fixture
+def ta(course):
+    return _member(course, "ta", role=Role.TA)
+
+
+@pytest.fixture
+def instructor(course):
+    return _member(course, "instructor", role=Role.INSTRUCTOR)
+
+
+@pytest.fixture
+def other_instructor(other_course):
+    return _member(other_course, "other_instructor", role=Role.INSTRUCTOR)

@@ -7,7 +7,20 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
-from annotations.models import Claim, ClaimEventLink, Document, Paragraph, Section, Source
+from annotations.models import (
+    Annotation,
+    Claim,
+    ClaimEventLink,
+    Course,
+    CourseGroup,
+    Document,
+    Membership,
+    Paragraph,
+    Section,
+    Source,
+)
+from annotations.models.annotation import Visibility
+from annotations.models.courses import Role
 from timeline.dates import Precision
 from timeline.models import Actor, Event
 
@@ -98,3 +111,48 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     def links(self, create: bool, extracted: list[tuple[Event, str]] | None, **kwargs: object) -> None:
         for event, relation in extracted or []:
             ClaimEventLink.objects.create(claim=self, event=event, relation=relation)
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    title = factory.Sequence(lambda n: f"Course {n}")
+    term = "Spring 2027"
+    reading = factory.LazyFunction(lambda: Document.objects.order_by("pk").first() or DocumentFactory())
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CourseGroup
+
+    course = factory.SubFactory(CourseFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    course = factory.SubFactory(CourseFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.STUDENT
+
+
+class AnnotationFactory(factory.django.DjangoModelFactory):
+    """An annotation on the first words of the course reading's first paragraph."""
+
+    class Meta:
+        model = Annotation
+
+    course = factory.SubFactory(CourseFactory)
+    author = factory.SubFactory(UserFactory)
+    document = factory.SelfAttribute("course.reading")
+    paragraph = factory.LazyAttribute(lambda a: a.document.paragraphs.order_by("order").first())
+    paragraph_anchor = factory.SelfAttribute("paragraph.anchor")
+    start = 0
+    end = 20
+    exact = factory.LazyAttribute(lambda a: a.paragraph.text[a.start : a.end])
+    body = "A note."
+    body_html = "<p>A note.</p>\n"
+    visibility = Visibility.COURSE

@@ -1,0 +1,147 @@
+"""Annotations students anchor to spans of the reading, and replies to them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from annotations.models.courses import Course, CourseGroup
+from annotations.models.reading import Claim, Document, Paragraph
+
+
+class Tag(models.Model):
+    """A free label on annotations, stored lower-case."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Visibility(models.TextChoices):
+    PRIVATE = "private", _("only me")
+    GROUP = "group", _("my group")
+    COURSE = "course", _("the whole course")
+
+
+class Motivation(models.TextChoices):
+    """A subset of the W3C Web Annotation motivations."""
+
+    COMMENTING = "commenting", _("commenting")
+    QUESTIONING = "questioning", _("questioning")
+    HIGHLIGHTING = "highlighting", _("highlighting")
+    TAGGING = "tagging", _("tagging")
+    DESCRIBING = "describing", _("describing")
+    ASSESSING = "assessing", _("assessing")
+    LINKING = "linking", _("linking")
+
+
+class Annotation(models.Model):
+    """A note on a span of a paragraph, inside a course.
+
+    The span is kept as a W3C TextQuoteSelector (``exact``, ``prefix``, ``suffix``) and a
+    TextPositionSelector (``start``, ``end``) against the paragraph's text, so it can be
+    found again by its quote if the text changes. The paragraph link survives the
+    paragraph (``paragraph_anchor`` remembers where it was); deleting by the author
+    leaves a tombstone (``deleted_at``), never a gap.
+    """
+
+    Visibility = Visibility
+    Motivation = Motivation
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="annotations")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    group = models.ForeignKey(
+        CourseGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="annotations",
+        help_text=_("For group visibility: the author's group when they wrote it."),
+    )
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="annotations")
+    paragraph = models.ForeignKey(
+        Paragraph, on_delete=models.SET_NULL, null=True, blank=True, related_name="annotations"
+    )
+    paragraph_anchor = models.CharField(max_length=40)
+    claim = models.ForeignKey(
+        Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="annotations"
+    )
+    exact = models.TextField()
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    motivation = models.CharField(max_length=20, choices=Motivation.choices, default=Motivation.COMMENTING)
+    tags = models.ManyToManyField(Tag, related_name="annotations", blank=True)
+    body = models.TextField(blank=True, help_text=_("Markdown."))
+    body_html = models.TextField(blank=True, editable=False)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
+    imported_from = models.CharField(
+        max_length=300, blank=True, help_text=_("Where an imported annotation came from.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["document", "paragraph_anchor", "start", "created_at"]
+        indexes = [
+            models.Index(fields=["course", "visibility"], name="annotation_course_vis_idx"),
+            models.Index(fields=["course", "paragraph"], name="annotation_course_para_idx"),
+            models.Index(fields=["author", "created_at"], name="annotation_author_idx"),
+            models.Index(fields=["created_at"], name="annotation_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="annotation_span_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(visibility=Visibility.GROUP) | Q(group__isnull=False),
+                name="annotation_group_visibility_has_group",
+            ),
+            models.CheckConstraint(condition=~Q(exact=""), name="annotation_exact_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.paragraph_anchor}: {self.exact[:40]}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("annotate:reading", kwargs={"pk": self.course_id}) + f"#a-{self.pk}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class AnnotationReply(models.Model):
+    """A reply in an annotation's thread; it is seen by whoever sees the annotation."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.PROTECT, related_name="replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotation_replies"
+    )
+    body = models.TextField(help_text=_("Markdown."))
+    body_html = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["annotation", "created_at", "pk"]
+        verbose_name_plural = _("annotation replies")
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="reply_body_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.author} on annotation {self.annotation_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

@@ -1,0 +1,98 @@
+"""Who may do what: one small function per rule, one condition per line.
+
+Site staff are superusers: they curate the records and may see and moderate every course
+(but never another person's private annotation). Everyone else acts through their
+membership of a course.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from annotations.models import Annotation, AnnotationReply, Course, Membership
+from annotations.models.annotation import Visibility
+from annotations.models.courses import Role
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def membership_of(user: User, course: Course | int) -> Membership | None:
+    """The user's membership of the course, remembered on the user object for the request."""
+    if not user.is_authenticated:
+        return None
+    course_id = course if isinstance(course, int) else course.pk
+    cache = user.__dict__.setdefault("_memberships", {})
+    if course_id not in cache:
+        cache[course_id] = Membership.objects.filter(user=user, course_id=course_id).first()
+    return cache[course_id]
+
+
+def is_site_staff(user: User) -> bool:
+    return user.is_authenticated and user.is_superuser
+
+
+def can_create_course(user: User) -> bool:
+    return user.is_authenticated and user.has_perm("annotations.add_course")
+
+
+def can_view_course(user: User, course: Course) -> bool:
+    if is_site_staff(user):
+        return True
+    return membership_of(user, course) is not None
+
+
+def can_teach(user: User, course: Course) -> bool:
+    """TAs and instructors: see the course's shared work, moderate and grade there."""
+    if is_site_staff(user):
+        return True
+    membership = membership_of(user, course)
+    return membership is not None and membership.role in (Role.TA, Role.INSTRUCTOR)
+
+
+def can_manage_course(user: User, course: Course) -> bool:
+    """Instructors: codes, members and groups."""
+    if is_site_staff(user):
+        return True
+    membership = membership_of(user, course)
+    return membership is not None and membership.role == Role.INSTRUCTOR
+
+
+def can_annotate(user: User, course: Course) -> bool:
+    return membership_of(user, course) is not None
+
+
+def can_view_annotation(user: User, annotation: Annotation) -> bool:
+    """The visibility rule for one annotation (``visible_annotations`` is the same rule as a query)."""
+    if not user.is_authenticated:
+        return False
+    if annotation.author_id == user.pk:
+        return membership_of(user, annotation.course_id) is not None or is_site_staff(user)
+    if annotation.visibility == Visibility.PRIVATE:
+        return False
+    if is_site_staff(user):
+        return True
+    membership = membership_of(user, annotation.course_id)
+    if membership is None:
+        return False
+    if membership.role in (Role.TA, Role.INSTRUCTOR):
+        return True
+    if annotation.visibility == Visibility.COURSE:
+        return True
+    return membership.group_id is not None and membership.group_id == annotation.group_id
+
+
+def can_change_annotation(user: User, annotation: Annotation) -> bool:
+    """Editing and deleting are the author's, while the annotation is not deleted."""
+    return user.is_authenticated and annotation.author_id == user.pk and annotation.deleted_at is None
+
+
+def can_reply(user: User, annotation: Annotation) -> bool:
+    return (
+        annotation.deleted_at is None
+        and can_view_annotation(user, annotation)
+        and membership_of(user, annotation.course_id) is not None
+    )
+
+
+def can_change_reply(user: User, reply: AnnotationReply) -> bool:
+    return user.is_authenticated and reply.author_id == user.pk and reply.deleted_at is None

@@ -1,0 +1,1 @@
+"""Account pages beyond Django's own: signing up."""

@@ -1,0 +1,1 @@
+"""Course pages: my courses, joining, creating, and the instructor's management pages."""
