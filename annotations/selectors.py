@@ -1,23 +1,32 @@
-"""Reads of the reading's records.
+"""Reads, with the prefetching each page and endpoint needs.
 
-The paper's records are public, so these depend on nobody; they still live here so that
-every list view and endpoint gets its rows, and its prefetching, from one place.
+The paper's records are public, so their reads depend on nobody. Student work is read
+only through ``visible_annotations`` (and the functions built on it): the one place
+the visibility rule lives.
 """
 
 from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from annotations.models import (
+    Annotation,
+    AnnotationReply,
     Claim,
     ClaimEventLink,
+    Course,
+    CourseGroup,
     Document,
+    Membership,
     Paragraph,
     Section,
     Source,
 )
+from annotations.models.annotation import Visibility
+from annotations.models.courses import Role
 
 
 def document_list() -> QuerySet[Document]:

@@ -27,8 +27,8 @@ import pytest
 from django.conf import settings
 
 from annotations.models import Document
-from annotations.services import reading_load
 from annotations.models.courses import Role
+from annotations.services import reading_load
 from tests.factories import CourseFactory, GroupFactory, MembershipFactory, UserFactory
 
 PAPER_TXT = Path(settings.BASE_DIR).parent / "shared" / "paper" / "paper.txt"
