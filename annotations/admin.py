@@ -8,12 +8,18 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from annotations.models import (
+    Annotation,
+    AnnotationReply,
     Claim,
     ClaimEventLink,
+    Course,
+    CourseGroup,
     Document,
+    Membership,
     Paragraph,
     Section,
     Source,
+    Tag,
 )
 
 
@@ -146,3 +152,85 @@ class SourceAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
         return super().get_queryset(request).annotate(n_claims=Count("claims"))
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "group"]
+
+
+class GroupInline(admin.TabularInline):
+    model = CourseGroup
+    extra = 0
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["title", "term", "reading", "join_code", "join_enabled", "member_count", "created_at"]
+    list_filter = ["join_enabled", "term", "reading"]
+    search_fields = ["title", "term", "join_code"]
+    list_select_related = ["reading"]
+    inlines = [GroupInline, MembershipInline]
+    readonly_fields = ["created_by", "created_at"]
+
+    @admin.display(description="members", ordering="n_members")
+    def member_count(self, course: Course) -> int:
+        return course.n_members
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
+        return super().get_queryset(request).annotate(n_members=Count("memberships"))
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "course", "role", "group", "joined_at"]
+    list_filter = ["role", "course"]
+    search_fields = ["user__username", "course__title"]
+    list_select_related = ["user", "course", "group"]
+    autocomplete_fields = ["user", "course"]
+
+
+class ReplyInline(admin.TabularInline):
+    model = AnnotationReply
+    extra = 0
+    fields = ["author", "body", "created_at", "edited_at", "deleted_at"]
+    readonly_fields = ["author", "created_at", "edited_at", "deleted_at"]
+    can_delete = False
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    """Site staff read every annotation here, including private ones and tombstones; the
+    text students wrote is not edited in the admin."""
+
+    list_display = [
+        "pk",
+        "author",
+        "course",
+        "paragraph_anchor",
+        "motivation",
+        "visibility",
+        "created_at",
+        "deleted_at",
+    ]
+    list_filter = ["visibility", "motivation", "course", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["body", "exact", "author__username"]
+    list_select_related = ["author", "course"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "course", "author", "group", "document", "paragraph", "paragraph_anchor", "claim", "exact", "prefix",
+        "suffix", "start", "end", "body", "body_html", "imported_from", "created_at", "updated_at", "edited_at",
+        "deleted_at",
+    ]  # fmt: skip
+    fields = readonly_fields[:10] + ["motivation", "tags", "visibility"] + readonly_fields[10:]
+    inlines = [ReplyInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]

@@ -13,29 +13,50 @@ from annotations.models import Claim
 
 
 @dataclass(frozen=True)
+class Highlight:
+    """An annotation's span as found in the paragraph today."""
+
+    start: int
+    end: int
+    annotation_id: int
+
+
+@dataclass(frozen=True)
 class Run:
     text: str
     claims: tuple[Claim, ...]
+    highlights: tuple[Highlight, ...] = ()
 
 
-def runs(text: str, claims: Iterable[Claim]) -> list[Run]:
-    """Cut ``text`` at every claim boundary; each run knows the claims that cover it."""
+def runs(text: str, claims: Iterable[Claim], highlights: Iterable[Highlight] = ()) -> list[Run]:
+    """Cut ``text`` at every claim and highlight boundary; each run knows what covers it."""
     spans = sorted(claims, key=lambda c: (c.start, c.end))
-    cuts = sorted({0, len(text), *(c.start for c in spans), *(c.end for c in spans)})
+    marks = sorted(highlights, key=lambda h: (h.start, h.end))
+    edges = [(c.start, c.end) for c in spans] + [(h.start, h.end) for h in marks]
+    cuts = sorted({0, len(text), *(a for a, _ in edges), *(b for _, b in edges)})
     out = []
     for begin, end in pairwise(cuts):
         covering = tuple(c for c in spans if c.start <= begin and end <= c.end)
-        out.append(Run(text[begin:end], covering))
+        lit = tuple(h for h in marks if h.start <= begin and end <= h.end)
+        out.append(Run(text[begin:end], covering, lit))
     return out
 
 
-def paragraph_html(text: str, claims: Sequence[Claim]) -> SafeString:
-    """The paragraph as HTML, each claim's quote a link to the claim, ids on first runs."""
+def paragraph_html(text: str, claims: Sequence[Claim], highlights: Sequence[Highlight] = ()) -> SafeString:
+    """The paragraph as HTML: each claim's quote a link to the claim (its first run carries
+    the claim's id), each annotated span a highlight naming its annotations."""
     seen: set[str] = set()
     parts = []
-    for run in runs(text, claims):
+    for run in runs(text, claims, highlights):
+        inner = escape(run.text)
+        if run.highlights:
+            inner = format_html(
+                '<span class="hl" data-annotations="{}">{}</span>',
+                " ".join(f"a-{h.annotation_id}" for h in run.highlights),
+                inner,
+            )
         if not run.claims:
-            parts.append(escape(run.text))
+            parts.append(inner)
             continue
         claim = run.claims[-1]  # the innermost claim when spans nest
         first = claim.key not in seen
@@ -47,7 +68,7 @@ def paragraph_html(text: str, claims: Sequence[Claim]) -> SafeString:
                 format_html(' id="{}"', claim.key) if first else "",
                 claim.get_absolute_url(),
                 claim.paraphrase,
-                run.text,
+                inner,
             )
         )
     return mark_safe("".join(parts))  # every part above is escaped

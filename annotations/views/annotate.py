@@ -1,14 +1,269 @@
-"""The reading inside a course: annotating, replying, editing and deleting."""
+"""The reading inside a course: annotating, replying, editing and deleting.
+
+Every page here works as plain forms; the selection script only fills in the quote and
+its offsets. Objects the user may not see are 404s; acts they may not do are 403s.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from annotations import permissions, selectors
+from annotations.anchoring import Anchor, anchor
+from annotations.annotation_forms import AnnotationEditForm, AnnotationForm, ReplyForm
+from annotations.highlight import Highlight, paragraph_html
+from annotations.models import Annotation, AnnotationReply, Course, Paragraph
+from annotations.models.annotation import Visibility
+from annotations.services import annotations as services
 
 
-def course_reading(request, pk):
-    return HttpResponse("")
+@dataclass
+class Placed:
+    """An annotation with where its quote is found today."""
+
+    annotation: Annotation
+    anchor: Anchor
 
 
-annotation_create = annotation_edit = annotation_delete = reply_create = reply_edit = reply_delete = (
-    course_reading
-)
+@dataclass
+class ParagraphBlock:
+    paragraph: Paragraph
+    html: str = ""
+    notes: list[Placed] = field(default_factory=list)
+    form: AnnotationForm | None = None
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    fields = set(form.fields)
+    for name, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
+        for message in messages_:
+            form.add_error(name if name in fields else None, message)
+
+
+def _place(annotations: list[Annotation]) -> tuple[dict[int, list[Placed]], list[Placed]]:
+    """Annotations by paragraph, re-anchored by quote; those whose quote is gone apart."""
+    by_paragraph: dict[int, list[Placed]] = {}
+    orphans: list[Placed] = []
+    for annotation in annotations:
+        paragraph = annotation.paragraph
+        found = anchor(
+            paragraph.text if paragraph else None,
+            exact=annotation.exact,
+            prefix=annotation.prefix,
+            suffix=annotation.suffix,
+            start=annotation.start,
+            end=annotation.end,
+        )
+        placed = Placed(annotation, found)
+        if found.orphaned:
+            orphans.append(placed)
+        else:
+            by_paragraph.setdefault(paragraph.pk, []).append(placed)
+    return by_paragraph, orphans
+
+
+def _reading_context(
+    request: HttpRequest, course: Course, *, failed: tuple[str, AnnotationForm] | None = None
+) -> dict:
+    document = selectors.document_for_reading(course.reading.slug)
+    shown = [
+        a
+        for a in selectors.annotation_list(request.user, include_deleted=True).filter(course=course)
+        # A deleted note stays only as the head of a thread that has replies.
+        if a.deleted_at is None or any(r.deleted_at is None for r in a.replies.all())
+    ]
+    by_paragraph, orphans = _place(shown)
+    membership = permissions.membership_of(request.user, course)
+    default_visibility = Visibility.GROUP if membership and membership.group_id else Visibility.PRIVATE
+    can_annotate = permissions.can_annotate(request.user, course)
+    sections = list(document.sections.all())
+    blocks: dict[int, list[ParagraphBlock]] = {section.pk: [] for section in sections}
+    for paragraph in document.paragraphs.all():
+        notes = sorted(
+            by_paragraph.get(paragraph.pk, []), key=lambda p: (p.anchor.start, p.annotation.created_at)
+        )
+        highlights = [
+            Highlight(p.anchor.start, p.anchor.end, p.annotation.pk)
+            for p in notes
+            if not p.annotation.is_deleted
+        ]
+        block = ParagraphBlock(
+            paragraph, paragraph_html(paragraph.text, list(paragraph.claims.all()), highlights), notes
+        )
+        if can_annotate:
+            if failed and failed[0] == paragraph.anchor:
+                block.form = failed[1]
+            else:
+                block.form = AnnotationForm(paragraph=paragraph, initial={"visibility": default_visibility})
+            block.form.fields["claim"].queryset = paragraph.claims.all()
+            block.form.fields["claim"].choices = [("", "—")] + [
+                (c.key, f"{c.key}: {c.paraphrase}") for c in paragraph.claims.all()
+            ]
+        blocks[paragraph.section_id].append(block)
+    return {
+        "nav": "courses",
+        "course": course,
+        "document": document,
+        "sections": sections,
+        "blocks": [{"section": s, "paragraphs": blocks[s.pk]} for s in sections],
+        "orphans": orphans,
+        "membership": membership,
+        "can_teach": permissions.can_teach(request.user, course),
+        "note_count": sum(len(v) for v in by_paragraph.values()),
+    }
+
+
+@login_required
+def course_reading(request: HttpRequest, pk: int) -> HttpResponse:
+    course = selectors.course_for_user(request.user, pk)
+    return render(request, "annotations/annotate/reading.html", _reading_context(request, course))
+
+
+@login_required
+@require_POST
+def annotation_create(request: HttpRequest, pk: int) -> HttpResponse:
+    course = selectors.course_for_user(request.user, pk)
+    paragraph = get_object_or_404(
+        Paragraph, document_id=course.reading_id, anchor=request.POST.get("paragraph", "")
+    )
+    form = AnnotationForm(request.POST, paragraph=paragraph)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            annotation = services.annotation_create(
+                user=request.user,
+                course=course,
+                paragraph=paragraph,
+                exact=data["exact"],
+                start=data["start"],
+                end=data["end"],
+                claim=data["claim"],
+                motivation=data["motivation"],
+                tags=data["tags"],
+                body=data["body"],
+                visibility=data["visibility"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Your annotation is saved.")
+            return redirect(annotation.get_absolute_url())
+    context = _reading_context(request, course, failed=(paragraph.anchor, form))
+    context["failed_anchor"] = paragraph.anchor
+    return render(request, "annotations/annotate/reading.html", context, status=400)
+
+
+def _own_annotation(request: HttpRequest, pk: int) -> Annotation:
+    annotation = selectors.annotation_for_user(request.user, pk)
+    if not permissions.can_change_annotation(request.user, annotation):
+        raise PermissionDenied(services.NOT_YOURS)
+    return annotation
+
+
+@login_required
+def annotation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    annotation = _own_annotation(request, pk)
+    initial = {
+        "motivation": annotation.motivation,
+        "tags": [t.name for t in annotation.tags.all()],
+        "body": annotation.body,
+        "visibility": annotation.visibility,
+    }
+    form = AnnotationEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.annotation_update(user=request.user, annotation=annotation, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Your annotation is updated.")
+            return redirect(annotation.get_absolute_url())
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "annotations/annotate/edit.html",
+        {"annotation": annotation, "form": form, "nav": "courses"},
+        status=status,
+    )
+
+
+@login_required
+def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    annotation = _own_annotation(request, pk)
+    if request.method == "POST":
+        services.annotation_delete(user=request.user, annotation=annotation)
+        messages.success(request, "Your annotation is deleted. Replies to it stay in the thread.")
+        return redirect(
+            reverse("annotate:reading", kwargs={"pk": annotation.course_id})
+            + f"#{annotation.paragraph_anchor}"
+        )
+    return render(request, "annotations/annotate/delete.html", {"annotation": annotation, "nav": "courses"})
+
+
+@login_required
+@require_POST
+def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
+    annotation = selectors.annotation_for_user(request.user, pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.reply_create(user=request.user, annotation=annotation, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Your reply is posted.")
+            return redirect(annotation.get_absolute_url())
+    return render(
+        request,
+        "annotations/annotate/reply.html",
+        {"annotation": annotation, "form": form, "nav": "courses"},
+        status=400,
+    )
+
+
+def _own_reply(request: HttpRequest, pk: int) -> AnnotationReply:
+    reply = selectors.visible_replies(request.user).select_related("annotation").filter(pk=pk).first()
+    if reply is None or reply.deleted_at is not None:
+        raise Http404("No such reply.")
+    if not permissions.can_change_reply(request.user, reply):
+        raise PermissionDenied(services.NOT_YOURS)
+    return reply
+
+
+@login_required
+def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    reply = _own_reply(request, pk)
+    form = ReplyForm(request.POST or None, initial={"body": reply.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reply_update(user=request.user, reply=reply, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Your reply is updated.")
+            return redirect(reply.annotation.get_absolute_url())
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "annotations/annotate/reply.html",
+        {"annotation": reply.annotation, "reply": reply, "form": form, "nav": "courses"},
+        status=status,
+    )
+
+
+@login_required
+def reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    reply = _own_reply(request, pk)
+    if request.method == "POST":
+        services.reply_delete(user=request.user, reply=reply)
+        messages.success(request, "Your reply is deleted.")
+        return redirect(reply.annotation.get_absolute_url())
+    return render(request, "annotations/annotate/delete.html", {"reply": reply, "nav": "courses"})

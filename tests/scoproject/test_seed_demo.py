@@ -4,12 +4,38 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+
+from annotations.models import Course, Membership
+from annotations.models.courses import Role
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_creates_the_demo_accounts_with_the_demo_password(capsys, monkeypatch):
+def test_it_creates_the_demo_course_with_two_groups(paper):
+    call_command("seed_demo")
+
+    course = Course.objects.get(join_code="SCO-DEMO")
+    roles = {m.user.username: (m.role, m.group.name if m.group else None) for m in course.memberships.all()}
+    assert course.title == "SCO Seminar"
+    assert course.reading == paper
+    assert roles["instructor"] == (Role.INSTRUCTOR, None)
+    assert roles["ta"] == (Role.TA, None)
+    assert {roles[f"student{n}"] for n in (1, 2, 3)} == {(Role.STUDENT, "Group A")}
+    assert {roles[f"student{n}"] for n in (4, 5, 6)} == {(Role.STUDENT, "Group B")}
+    assert get_user_model().objects.get(username="instructor").has_perm("annotations.add_course")
+
+
+def test_it_needs_the_paper_loaded(paper):
+    paper.paragraphs.all().delete()
+    paper.sections.all().delete()
+    paper.delete()
+
+    with pytest.raises(CommandError, match="load_reading"):
+        call_command("seed_demo")
+
+
+def test_it_creates_the_demo_accounts_with_the_demo_password(paper, capsys, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "another-pass-2026")
 
     call_command("seed_demo")
@@ -23,17 +49,24 @@ def test_it_creates_the_demo_accounts_with_the_demo_password(capsys, monkeypatch
     assert "password: another-pass-2026" in capsys.readouterr().out
 
 
-def test_running_it_twice_changes_nothing(capsys):
+def test_running_it_twice_changes_nothing(paper, capsys):
     call_command("seed_demo")
     before = list(get_user_model().objects.order_by("pk").values_list("pk", "password"))
+    memberships = list(Membership.objects.order_by("pk").values_list("pk", "course", "user", "role", "group"))
 
     call_command("seed_demo")
 
     assert list(get_user_model().objects.order_by("pk").values_list("pk", "password")) == before
+    assert (
+        list(Membership.objects.order_by("pk").values_list("pk", "course", "user", "role", "group"))
+        == memberships
+    )
+    assert Course.objects.filter(join_code="SCO-DEMO").count() == 1
     assert "Created 0 demo account(s); 0 password(s) reset." in capsys.readouterr().out
 
 
-def test_a_dry_run_writes_nothing():
+def test_a_dry_run_writes_nothing(paper):
     call_command("seed_demo", "--dry-run")
 
     assert not get_user_model().objects.filter(username="student1").exists()
+    assert not Course.objects.filter(join_code="SCO-DEMO").exists()

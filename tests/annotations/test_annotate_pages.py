@@ -1,0 +1,222 @@
+"""The reading inside a course: the sidebar, the note form, editing, deleting, replying."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from annotations.models import Annotation, AnnotationReply
+from annotations.models.annotation import Visibility
+from tests.factories import AnnotationFactory
+from tests.helpers import queries_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reading_url(course) -> str:
+    return reverse("annotate:reading", kwargs={"pk": course.pk})
+
+
+@pytest.fixture
+def as_author(client, author):
+    client.force_login(author)
+    return client
+
+
+def test_every_paragraph_has_a_note_form_defaulting_to_the_group(as_author, reading_url, paper):
+    response = as_author.get(reading_url)
+
+    text = response.content.decode()
+    assert text.count('class="annotate-form"') == paper.paragraphs.count()
+    form = response.context["blocks"][0]["paragraphs"][0].form
+    assert form.initial["visibility"] == Visibility.GROUP
+    assert 'src="/static/js/annotate.js"' in text
+
+
+def test_a_note_made_with_the_form_shows_highlighted_beside_its_paragraph(
+    as_author, reading_url, course, paper
+):
+    p1 = paper.paragraphs.get(anchor="p-1")
+    quote = "typical case of genuine multilateralism"
+
+    response = as_author.post(
+        reverse("annotate:create", kwargs={"pk": course.pk}),
+        {
+            "paragraph": "p-1",
+            "exact": quote,
+            "motivation": "questioning",
+            "tags": "thesis, Key",
+            "body": "Is it *really*?",
+            "visibility": "group",
+        },
+    )
+
+    note = Annotation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{reading_url}#a-{note.pk}"
+    assert (note.start, note.end) == (p1.text.index(quote), p1.text.index(quote) + len(quote))
+    text = as_author.get(reading_url).content.decode()
+    assert f'<span class="hl" data-annotations="a-{note.pk}">' in text
+    assert "Is it <em>really</em>?" in text
+    assert "#thesis" in text and "#key" in text
+
+
+def test_a_quote_not_in_the_paragraph_is_refused_in_its_form(as_author, course):
+    response = as_author.post(
+        reverse("annotate:create", kwargs={"pk": course.pk}),
+        {
+            "paragraph": "p-3",
+            "exact": "words the paper never says",
+            "motivation": "commenting",
+            "visibility": "private",
+        },
+    )
+
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "The quote is not in the paragraph" in text
+    assert '<details class="annotate-form" open>' in text
+    assert not Annotation.objects.exists()
+
+
+def test_offsets_that_do_not_fit_are_refused(as_author, course):
+    response = as_author.post(
+        reverse("annotate:create", kwargs={"pk": course.pk}),
+        {
+            "paragraph": "p-3",
+            "exact": "Initially",
+            "start": 5,
+            "end": 1,
+            "motivation": "commenting",
+            "visibility": "private",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "must be before end" in response.content.decode()
+
+
+def test_outsiders_cannot_annotate_a_course(client, course, other_course_student):
+    client.force_login(other_course_student)
+
+    response = client.post(
+        reverse("annotate:create", kwargs={"pk": course.pk}),
+        {"paragraph": "p-1", "exact": "genuine", "motivation": "commenting", "visibility": "private"},
+    )
+
+    assert response.status_code == 404
+    assert not Annotation.objects.exists()
+
+
+def test_the_author_edits_and_the_note_says_edited(as_author, course, author):
+    note = AnnotationFactory(course=course, author=author)
+    url = reverse("annotate:edit", kwargs={"pk": note.pk})
+
+    page = as_author.get(url)
+    response = as_author.post(
+        url, {"motivation": "commenting", "tags": "", "body": "Changed", "visibility": "course"}
+    )
+
+    note.refresh_from_db()
+    assert page.status_code == 200
+    assert response.status_code == 302
+    assert note.body == "Changed"
+    assert note.edited_at is not None
+    assert "(edited)" in as_author.get(reverse("annotate:reading", kwargs={"pk": course.pk})).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("groupmate", 403), ("instructor", 403), ("other_course_student", 404)]
+)
+def test_others_cannot_edit_or_delete(client, course, author, request, who, status):
+    note = AnnotationFactory(course=course, author=author, visibility=Visibility.COURSE)
+    client.force_login(request.getfixturevalue(who))
+
+    assert client.get(reverse("annotate:edit", kwargs={"pk": note.pk})).status_code == status
+    assert client.post(reverse("annotate:delete", kwargs={"pk": note.pk})).status_code == status
+    note.refresh_from_db()
+    assert note.deleted_at is None
+
+
+def test_a_deleted_note_with_replies_stays_as_a_tombstone(
+    client, as_author, course, author, groupmate, reading_url
+):
+    note = AnnotationFactory(course=course, author=author, body="Original words")
+    client.force_login(groupmate)
+    client.post(reverse("annotate:reply", kwargs={"pk": note.pk}), {"body": "My reply"})
+    client.force_login(author)
+
+    client.post(reverse("annotate:delete", kwargs={"pk": note.pk}))
+
+    text = client.get(reading_url).content.decode()
+    assert "This note was deleted by its author." in text
+    assert "My reply" in text
+    assert "Original words" not in text
+    assert Annotation.objects.filter(pk=note.pk, deleted_at__isnull=False).exists()
+
+
+def test_a_deleted_note_without_replies_disappears(as_author, course, author, reading_url):
+    note = AnnotationFactory(course=course, author=author, deleted_at=timezone.now())
+
+    assert f'id="a-{note.pk}"' not in as_author.get(reading_url).content.decode()
+
+
+def test_replies_are_edited_and_deleted_by_their_author_only(client, course, author, groupmate):
+    note = AnnotationFactory(course=course, author=author)
+    client.force_login(groupmate)
+    client.post(reverse("annotate:reply", kwargs={"pk": note.pk}), {"body": "First"})
+    reply = AnnotationReply.objects.get()
+
+    client.post(reverse("annotate:reply-edit", kwargs={"pk": reply.pk}), {"body": "Second"})
+    client.force_login(author)
+    refused = client.post(reverse("annotate:reply-delete", kwargs={"pk": reply.pk}))
+
+    reply.refresh_from_db()
+    assert reply.body == "Second"
+    assert reply.edited_at is not None
+    assert refused.status_code == 403
+    assert reply.deleted_at is None
+
+
+def test_an_empty_reply_is_refused(as_author, course, author):
+    note = AnnotationFactory(course=course, author=author)
+
+    response = as_author.post(reverse("annotate:reply", kwargs={"pk": note.pk}), {"body": "  "})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+
+
+def test_a_note_whose_quote_moved_is_reattached_and_one_whose_quote_is_gone_is_orphaned(
+    as_author, course, author, paper, reading_url
+):
+    p1, p2 = paper.paragraphs.get(anchor="p-1"), paper.paragraphs.get(anchor="p-2")
+    moved = AnnotationFactory(course=course, author=author, paragraph=p1, start=4, end=34)
+    gone = AnnotationFactory(course=course, author=author, paragraph=p2, start=0, end=30)
+    p1.text = "An inserted sentence. " + p1.text
+    p1.save()
+    p2.text = "Entirely rewritten."
+    p2.save()
+
+    response = as_author.get(reading_url)
+
+    text = response.content.decode()
+    assert [p.annotation for p in response.context["orphans"]] == [gone]
+    assert "Notes whose words are no longer in the reading" in text
+    assert "re-attached by its quote" in text
+    assert f'<span class="hl" data-annotations="a-{moved.pk}">{moved.exact}</span>' in text
+
+
+def test_the_reading_page_runs_a_fixed_number_of_queries(
+    as_author, course, author, groupmate, group_a, reading_url
+):
+    AnnotationFactory(course=course, author=author)
+    before = queries_for(as_author, reading_url)
+    for n in range(10):
+        note = AnnotationFactory(course=course, author=groupmate, visibility=Visibility.GROUP, group=group_a)
+        note.tags.create(name=f"t{n}")
+        note.replies.create(author=author, body="r", body_html="<p>r</p>")
+
+    assert queries_for(as_author, reading_url) == before <= 16
