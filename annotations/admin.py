@@ -224,7 +224,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         "suffix", "start", "end", "body", "body_html", "imported_from", "created_at", "updated_at", "edited_at",
         "deleted_at",
     ]  # fmt: skip
-    fields = readonly_fields[:10] + ["motivation", "tags", "visibility"] + readonly_fields[10:]
+    fields = [*readonly_fields[:10], "motivation", "tags", "visibility", *readonly_fields[10:]]
     inlines = [ReplyInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
