@@ -195,3 +195,22 @@ def test_a_removed_student_no_longer_sees_the_course_even_their_own_work(notes, 
     response = api_as(author).get("/api/v1/annotations/")
 
     assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("who", [w for w in SEES if w != "anonymous"])
+def test_searching_finds_only_what_the_rule_allows(notes, everyone, who):
+    response = api_as(everyone[who]).get("/api/v1/annotations/", {"q": "zq", "page_size": 200})
+
+    found = {name for name, note in notes.items() if note.pk in {a["id"] for a in response.json()["results"]}}
+    assert found == SEES[who]
+
+
+@pytest.mark.parametrize("who", [w for w in SEES if w != "anonymous"])
+def test_filtering_by_another_group_or_course_reveals_nothing(notes, everyone, who, group_b, other_course):
+    api = api_as(everyone[who])
+
+    by_group = {a["id"] for a in api.get("/api/v1/annotations/", {"group": group_b.pk}).json()["results"]}
+    by_course = {a["id"] for a in api.get("/api/v1/annotations/", {"course": other_course.pk}).json()["results"]}
+
+    assert by_group == ({notes["GB"].pk} if "GB" in SEES[who] else set())
+    assert by_course == ({notes["X"].pk} if "X" in SEES[who] else set())
