@@ -42,10 +42,17 @@ class ParagraphBlock:
 
 
 def _add_errors(form, error: ValidationError) -> None:
-    fields = set(form.fields)
+    """Put a service's messages on the form's fields; those about hidden fields (the
+    offsets the selection script fills) go on the quote, which the reader can see."""
+    visible = {field.name for field in form.visible_fields()}
     for name, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
+        target = (
+            name
+            if name in visible
+            else ("exact" if name in {"start", "end"} and "exact" in visible else None)
+        )
         for message in messages_:
-            form.add_error(name if name in fields else None, message)
+            form.add_error(target, message)
 
 
 def _place(annotations: list[Annotation]) -> tuple[dict[int, list[Placed]], list[Placed]]:

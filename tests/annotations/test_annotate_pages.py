@@ -187,7 +187,8 @@ def test_an_empty_reply_is_refused(as_author, course, author):
     response = as_author.post(reverse("annotate:reply", kwargs={"pk": note.pk}), {"body": "  "})
 
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    assert "Write something to reply." in response.content.decode()
+    assert not note.replies.exists()
 
 
 def test_a_note_whose_quote_moved_is_reattached_and_one_whose_quote_is_gone_is_orphaned(

@@ -38,7 +38,7 @@ def test_a_student_annotates_a_sentence_that_only_their_group_and_staff_see(page
     page.wait_for_function("document.querySelector('#p-5 .annotate-form').open")
     assert form.locator("[name=exact]").input_value() == SENTENCE
     form.get_by_label("Kind of note").select_option("questioning")
-    form.get_by_label("Note").fill("Was it **really** April 1990?")
+    form.get_by_label("Note", exact=True).fill("Was it **really** April 1990?")
     form.get_by_label("Who sees it").select_option("group")
     form.get_by_role("button", name="Save note").click()
     page.wait_for_url(f"**/courses/{demo.pk}/read/#a-*")
