@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from annotations.views import accounts as views
+
 urlpatterns = [
+    path("signup/", views.signup, name="signup"),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -186,3 +186,58 @@ def annotation_for_user(user, pk: int | str) -> Annotation:
 
 def visible_replies(user) -> QuerySet[AnnotationReply]:
     return AnnotationReply.objects.filter(annotation__in=visible_annotations(user, include_deleted=True))
+
+
+def courses_with_my_membership(user) -> QuerySet[Course]:
+    """The courses a user may see, each with ``my_memberships``: the user's membership, if any, in a list."""
+    mine = Membership.objects.filter(user_id=user.pk).select_related("group")
+    return courses_for_user(user).prefetch_related(Prefetch("memberships", mine, to_attr="my_memberships"))
+
+
+def course_with_my_membership(user, pk: int | str) -> Course:
+    """``course_for_user`` with ``my_memberships``; a missing and a forbidden course are the same 404."""
+    try:
+        return courses_with_my_membership(user).get(pk=int(pk))
+    except (Course.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such course.") from None
+
+
+def membership_of_member(course: Course, user_id: int | str) -> Membership:
+    """The membership of one member of a course (by their user id), or a 404."""
+    try:
+        return memberships_for_course(course).get(user_id=int(user_id))
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such member of this course.") from None
+
+
+def groups_of_course(course: Course) -> QuerySet[CourseGroup]:
+    """A course's groups, each with ``member_count``."""
+    from django.db.models import Count
+
+    return course.groups.annotate(member_count=Count("memberships")).order_by("name")
+
+
+def group_of_course(course: Course, pk: int | str) -> CourseGroup:
+    try:
+        return groups_of_course(course).get(pk=int(pk))
+    except (CourseGroup.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such group in this course.") from None
+
+
+def group_list(user) -> QuerySet[CourseGroup]:
+    """The groups of the courses a user may see, each with ``member_count``."""
+    from django.db.models import Count
+
+    return groups_for_user(user).annotate(member_count=Count("memberships")).order_by("course_id", "name")
+
+
+def annotations_for_export(user, course: Course) -> QuerySet[Annotation]:
+    """The annotations of ``course`` that ``user`` may see, oldest first, with what their
+    W3C JSON-LD shows (author, reading, claim, tags); never deleted ones."""
+    return (
+        visible_annotations(user)
+        .filter(course=course)
+        .select_related("author", "document", "claim")
+        .prefetch_related("tags")
+        .order_by("created_at", "pk")
+    )

@@ -210,7 +210,9 @@ def test_filtering_by_another_group_or_course_reveals_nothing(notes, everyone, w
     api = api_as(everyone[who])
 
     by_group = {a["id"] for a in api.get("/api/v1/annotations/", {"group": group_b.pk}).json()["results"]}
-    by_course = {a["id"] for a in api.get("/api/v1/annotations/", {"course": other_course.pk}).json()["results"]}
+    by_course = {
+        a["id"] for a in api.get("/api/v1/annotations/", {"course": other_course.pk}).json()["results"]
+    }
 
     assert by_group == ({notes["GB"].pk} if "GB" in SEES[who] else set())
     assert by_course == ({notes["X"].pk} if "X" in SEES[who] else set())
