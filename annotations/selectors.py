@@ -103,6 +103,20 @@ def claims_matching(queryset: QuerySet[Claim], text: str) -> QuerySet[Claim]:
     return queryset
 
 
+def mismatched_claim_ids() -> list[int]:
+    """Claims stating a date that a linked event's date cannot be, at the precision stated.
+
+    The rule (``ClaimEventLink.date_disagrees``) compares dates known to a year, a month
+    or a day, so it runs here over the few links whose claim states a date.
+    """
+    links = (
+        ClaimEventLink.objects.filter(claim__stated_date__isnull=False)
+        .exclude(relation=ClaimEventLink.Relation.CONTEXT)
+        .select_related("claim", "event")
+    )
+    return sorted({link.claim_id for link in links if link.date_disagrees})
+
+
 def source_list() -> QuerySet[Source]:
     return Source.objects.prefetch_related(Prefetch("claims", Claim.objects.only("key")))
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from annotations.models import Claim, Paragraph, Section, Source
-from annotations.selectors import claims_matching
+from annotations.selectors import claims_matching, mismatched_claim_ids
 from timeline.models import Actor, Event
 
 
@@ -58,6 +59,12 @@ class ClaimFilter(django_filters.FilterSet):
         label="Search",
         help_text="Words in the quote, paraphrase or note.",
     )
+    mismatch = django_filters.BooleanFilter(
+        method="filter_mismatch",
+        label="Date disagrees with the record",
+        help_text="Claims that state a date a linked event's date contradicts.",
+        widget=forms.NullBooleanSelect,
+    )
 
     class Meta:
         model = Claim
@@ -70,6 +77,12 @@ class ClaimFilter(django_filters.FilterSet):
 
     def filter_text(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
         return claims_matching(queryset, value)
+
+    def filter_mismatch(self, queryset: QuerySet[Claim], name: str, value: bool | None) -> QuerySet[Claim]:
+        if value is None:
+            return queryset
+        mismatched = mismatched_claim_ids()
+        return queryset.filter(pk__in=mismatched) if value else queryset.exclude(pk__in=mismatched)
 
 
 class ParagraphFilter(django_filters.FilterSet):

@@ -233,6 +233,11 @@ class Claim(models.Model):
         self.start, self.end = at, at + len(self.quote)
 
     @property
+    def has_date_mismatch(self) -> bool:
+        """Whether a linked event's date contradicts the date this claim states."""
+        return any(link.date_disagrees for link in self.event_links.all())
+
+    @property
     def stated_date_iso(self) -> str:
         return partial_iso(self.stated_date, self.stated_precision) if self.stated_date else ""
 

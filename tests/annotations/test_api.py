@@ -130,3 +130,11 @@ def test_the_api_is_read_only(api, paper, curator):
     assert response.status_code == 405
     assert api.delete("/api/v1/claims/c-01-1/").status_code == 405
     assert Claim.objects.filter(key="c-01-1").exists()
+
+
+def test_claims_filter_to_date_mismatches(api, paper):
+    data = api.get("/api/v1/claims/", {"mismatch": "true", "page_size": 200}).json()
+
+    keys = {c["key"] for c in data["results"]}
+    assert keys == {c.key for c in Claim.objects.all() if c.has_date_mismatch}
+    assert all(any(link["date_disagrees"] for link in c["events"]) for c in data["results"])

@@ -224,3 +224,23 @@ def test_the_sources_page_runs_a_fixed_number_of_queries(client, paper):
     more_claims(paper, 10)
 
     assert queries_for(client, url) == before <= 4
+
+
+def test_the_claims_list_filters_to_date_mismatches(client, paper):
+    response = client.get(reverse("annotations:claim-list"), {"mismatch": "true"})
+
+    shown = [claim.key for claim in response.context["page"].paginator.object_list]
+    expected = sorted(c.key for c in Claim.objects.all() if c.has_date_mismatch)
+    assert sorted(shown) == expected
+    assert {"c-20-8", "c-28-4", "c-04-4"} <= set(shown)  # "April 2012", "May 5", "July 5, 2000"
+    assert "date disagrees with the record" in response.content.decode()
+    rest = client.get(reverse("annotations:claim-list"), {"mismatch": "false"}).context["page"].paginator
+    assert rest.count == Claim.objects.count() - len(expected)
+
+
+def test_the_mismatch_filter_runs_a_fixed_number_of_queries(client, paper):
+    url = reverse("annotations:claim-list") + "?mismatch=true"
+    before = queries_for(client, url)
+    more_claims(paper)
+
+    assert queries_for(client, url) == before

@@ -9,6 +9,7 @@ from django.utils.html import escape
 
 from annotations.models import Claim, ClaimEventLink, Document, Paragraph, Section, Source
 from tests.annotations.test_pages import more_claims
+from tests.factories import AnnotationFactory
 from tests.helpers import queries_for
 from timeline.models import Actor, Event
 
@@ -93,3 +94,39 @@ def test_others_are_sent_to_the_admin_login(client, reader, paper, who):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("model_name", ["course", "membership", "annotation", "tag"])
+def test_staff_see_course_work_in_the_admin_in_a_fixed_number_of_queries(
+    client, curator, course, author, model_name
+):
+    client.force_login(curator)
+    note = AnnotationFactory(course=course, author=author, body="Admin-visible note")
+    note.tags.create(name="admin-tag")
+    url = reverse(f"admin:annotations_{model_name}_changelist")
+    before = queries_for(client, url)
+    for n in range(5):
+        AnnotationFactory(course=course, author=author).tags.create(name=f"t{n}-{model_name}")
+
+    assert queries_for(client, url) == before
+    change = reverse(
+        f"admin:annotations_{model_name}_change",
+        args=[
+            {
+                "course": course,
+                "membership": author.memberships.get(),
+                "annotation": note,
+                "tag": note.tags.get(),
+            }[model_name].pk
+        ],
+    )
+    assert client.get(change).status_code == 200
+
+
+def test_annotations_cannot_be_added_or_their_words_changed_in_the_admin(client, curator, course, author):
+    client.force_login(curator)
+    note = AnnotationFactory(course=course, author=author, body="Original")
+
+    assert client.get(reverse("admin:annotations_annotation_add")).status_code == 403
+    page = client.get(reverse("admin:annotations_annotation_change", args=[note.pk]))
+    assert "body" not in page.context["adminform"].form.fields
