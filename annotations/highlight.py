@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -72,3 +72,13 @@ def paragraph_html(text: str, claims: Sequence[Claim], highlights: Sequence[High
             )
         )
     return mark_safe("".join(parts))  # every part above is escaped
+
+
+def blocks_by_section(
+    sections: Sequence, paragraphs: Iterable, item: Callable[[object], object]
+) -> list[dict]:
+    """The reading as ``[{"section", "paragraphs": [item(paragraph), …]}, …]`` in reading order."""
+    grouped: dict[int, list] = {section.pk: [] for section in sections}
+    for paragraph in paragraphs:
+        grouped[paragraph.section_id].append(item(paragraph))
+    return [{"section": section, "paragraphs": grouped[section.pk]} for section in sections]

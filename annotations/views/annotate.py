@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from annotations import permissions, selectors
 from annotations.anchoring import Anchor, anchor
 from annotations.annotation_forms import AnnotationEditForm, AnnotationForm, ReplyForm
-from annotations.highlight import Highlight, paragraph_html
+from annotations.highlight import Highlight, blocks_by_section, paragraph_html
 from annotations.models import Annotation, AnnotationReply, Course, Paragraph
 from annotations.models.annotation import Visibility
 from annotations.services import annotations as services
@@ -92,8 +92,8 @@ def _reading_context(
     default_visibility = Visibility.GROUP if membership and membership.group_id else Visibility.PRIVATE
     can_annotate = permissions.can_annotate(request.user, course)
     sections = list(document.sections.all())
-    blocks: dict[int, list[ParagraphBlock]] = {section.pk: [] for section in sections}
-    for paragraph in document.paragraphs.all():
+
+    def block_for(paragraph: Paragraph) -> ParagraphBlock:
         notes = sorted(
             by_paragraph.get(paragraph.pk, []), key=lambda p: (p.anchor.start, p.annotation.created_at)
         )
@@ -102,25 +102,25 @@ def _reading_context(
             for p in notes
             if not p.annotation.is_deleted
         ]
-        block = ParagraphBlock(
-            paragraph, paragraph_html(paragraph.text, list(paragraph.claims.all()), highlights), notes
-        )
+        claims = list(paragraph.claims.all())
+        block = ParagraphBlock(paragraph, paragraph_html(paragraph.text, claims, highlights), notes)
         if can_annotate:
             if failed and failed[0] == paragraph.anchor:
                 block.form = failed[1]
             else:
                 block.form = AnnotationForm(paragraph=paragraph, initial={"visibility": default_visibility})
-            block.form.fields["claim"].queryset = paragraph.claims.all()
+            # The claims are prefetched: list them without asking the database again.
             block.form.fields["claim"].choices = [("", "—")] + [
-                (c.key, f"{c.key}: {c.paraphrase}") for c in paragraph.claims.all()
+                (c.key, f"{c.key}: {c.paraphrase}") for c in claims
             ]
-        blocks[paragraph.section_id].append(block)
+        return block
+
     return {
         "nav": "courses",
         "course": course,
         "document": document,
         "sections": sections,
-        "blocks": [{"section": s, "paragraphs": blocks[s.pk]} for s in sections],
+        "blocks": blocks_by_section(sections, document.paragraphs.all(), block_for),
         "orphans": orphans,
         "membership": membership,
         "can_teach": permissions.can_teach(request.user, course),

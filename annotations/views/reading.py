@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 
 from annotations import selectors
 from annotations.api.filters import ClaimFilter
-from annotations.highlight import paragraph_html
+from annotations.highlight import blocks_by_section, paragraph_html
 from annotations.models import Claim, Document
 
 CLAIMS_PER_PAGE = 25
@@ -29,19 +29,16 @@ def reading_default(request: HttpRequest) -> HttpResponse:
 def reading(request: HttpRequest, slug: str) -> HttpResponse:
     document = selectors.document_for_reading(slug)
     sections = list(document.sections.all())
-    by_section: dict[int, list] = {section.pk: [] for section in sections}
-    claim_count = 0
-    for paragraph in document.paragraphs.all():
-        claims = list(paragraph.claims.all())
-        claim_count += len(claims)
-        by_section[paragraph.section_id].append(
-            {
-                "paragraph": paragraph,
-                "html": paragraph_html(paragraph.text, claims),
-                "claims": claims,
-            }
-        )
-    blocks = [{"section": section, "paragraphs": by_section[section.pk]} for section in sections]
+    paragraphs = list(document.paragraphs.all())
+    blocks = blocks_by_section(
+        sections,
+        paragraphs,
+        lambda paragraph: {
+            "paragraph": paragraph,
+            "html": paragraph_html(paragraph.text, list(paragraph.claims.all())),
+        },
+    )
+    claim_count = sum(len(paragraph.claims.all()) for paragraph in paragraphs)
     return render(
         request,
         "annotations/reading.html",
