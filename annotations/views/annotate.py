@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
 from annotations.anchoring import Anchor, anchor
-from annotations.annotation_forms import AnnotationEditForm, AnnotationForm, ReplyForm
+from annotations.forms import AnnotationEditForm, AnnotationForm, ReplyForm
 from annotations.highlight import Highlight, blocks_by_section, paragraph_html
 from annotations.models import Annotation, AnnotationReply, Course, Paragraph
 from annotations.models.annotation import Visibility
