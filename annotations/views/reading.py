@@ -48,6 +48,8 @@ def reading(request: HttpRequest, slug: str) -> HttpResponse:
             "blocks": blocks,
             "sections": sections,
             "claim_count": claim_count,
+            # Where a signed-in reader can annotate this reading.
+            "my_courses": list(selectors.courses_for_user(request.user).filter(reading=document)),
         },
     )
 

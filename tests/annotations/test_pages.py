@@ -244,3 +244,12 @@ def test_the_mismatch_filter_runs_a_fixed_number_of_queries(client, paper):
     more_claims(paper)
 
     assert queries_for(client, url) == before
+
+
+def test_the_reading_points_a_member_to_their_course_and_a_visitor_to_sign_in(client, paper, course, author):
+    anonymous = client.get(paper.get_absolute_url()).content.decode()
+    client.force_login(author)
+    member = client.get(paper.get_absolute_url()).content.decode()
+
+    assert reverse("login") in anonymous
+    assert reverse("annotate:reading", kwargs={"pk": course.pk}) in member
