@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from annotations.models import Claim, CourseGroup, Document
+from annotations.models import Claim, CourseGroup, Document, Source
 from annotations.models.annotation import Motivation, Visibility
 from annotations.models.courses import Role
 
@@ -146,4 +146,62 @@ class AnnotationEditForm(forms.Form):
 class ReplyForm(forms.Form):
     body = forms.CharField(
         strip=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Reply"), max_length=20000
+    )
+
+
+class SourceForm(forms.Form):
+    """A source typed in by hand; ``services.sources.source_add`` checks and normalises it."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(kind, label) for kind, label in Source.Kind.choices if kind != Source.Kind.NOTE],
+    )
+    authors = forms.CharField(
+        label=_("Authors"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One a line: a person as “Family, Given” (Xu, Tao), an organisation by its name."),
+    )
+    year = forms.IntegerField(label=_("Year"), required=False)
+    title = forms.CharField(label=_("Title"), max_length=500)
+    container = forms.CharField(
+        label=_("Journal, book, newspaper or website"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "Where it appeared: the journal of an article, the book of a chapter, the site of a page."
+        ),
+    )
+    publisher = forms.CharField(label=_("Publisher"), max_length=200, required=False)
+    pages = forms.CharField(label=_("Pages"), max_length=50, required=False)
+    url = forms.CharField(label=_("URL"), max_length=500, required=False, widget=forms.URLInput())
+    doi = forms.CharField(
+        label=_("DOI"), max_length=200, required=False, help_text=_("For example 10.1234/abcd.")
+    )
+    accessed = forms.DateField(
+        label=_("Date you read it"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("For web pages: YYYY-MM-DD."),
+    )
+
+    def source_fields(self) -> dict[str, object]:
+        """The cleaned fields as ``source_add`` takes them (authors as a list)."""
+        fields = dict(self.cleaned_data)
+        fields["authors"] = [line.strip() for line in fields["authors"].splitlines() if line.strip()]
+        return fields
+
+
+class SourceImportForm(forms.Form):
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("bibtex", "BibTeX"), ("csl-json", "CSL-JSON")],
+        initial="bibtex",
+    )
+    text = forms.CharField(
+        label=_("Entries"),
+        max_length=1_000_000,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+        help_text=_("Paste BibTeX entries, or a CSL-JSON list as exported by Zotero."),
     )

@@ -61,6 +61,11 @@ def can_annotate(user: User, course: Course) -> bool:
     return membership_of(user, course) is not None
 
 
+def can_add_source(user: User, course: Course) -> bool:
+    """Members add sources to their course (site staff curate the reading's in the admin)."""
+    return membership_of(user, course) is not None
+
+
 def can_view_annotation(user: User, annotation: Annotation) -> bool:
     """The visibility rule for one annotation (``visible_annotations`` is the same rule as a query)."""
     if not user.is_authenticated:

@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from annotations.citations import citation_sort_key
 from annotations.models import (
     Annotation,
     AnnotationReply,
@@ -117,8 +118,9 @@ def mismatched_claim_ids() -> list[int]:
     return sorted({link.claim_id for link in links if link.date_disagrees})
 
 
-def source_list() -> QuerySet[Source]:
-    return Source.objects.prefetch_related(Prefetch("claims", Claim.objects.only("key")))
+def source_list(user) -> QuerySet[Source]:
+    """The sources ``user`` may see, with the keys of the claims that cite them."""
+    return visible_sources(user).prefetch_related(Prefetch("claims", Claim.objects.only("key")))
 
 
 # -- courses and student work -------------------------------------------------------
@@ -255,3 +257,37 @@ def annotations_for_export(user, course: Course) -> QuerySet[Annotation]:
         .prefetch_related("tags")
         .order_by("created_at", "pk")
     )
+
+
+# -- sources ----------------------------------------------------------------------------
+
+
+def visible_sources(user) -> QuerySet[Source]:
+    """Every source ``user`` may see: the one visibility rule for sources, as a query.
+
+    The reading's own sources (no course) are public; a source added in a course is seen
+    by that course's members, and by site staff.
+    """
+    sources = Source.objects.select_related("added_by")
+    if not user.is_authenticated:
+        return sources.filter(course__isnull=True)
+    if user.is_superuser:
+        return sources
+    courses = Membership.objects.filter(user=user).values("course")
+    return sources.filter(Q(course__isnull=True) | Q(course__in=courses))
+
+
+def source_for_user(user, key: str) -> Source:
+    try:
+        return source_list(user).get(key=key)
+    except Source.DoesNotExist:
+        raise Http404("No such source.") from None
+
+
+def course_bibliography(course: Course) -> list[Source]:
+    """A course's bibliography: its own sources and the reading's, ordered by citation.
+
+    The caller has checked that the user may see ``course``.
+    """
+    sources = Source.objects.filter(Q(course=course) | Q(course__isnull=True)).select_related("added_by")
+    return sorted(sources, key=citation_sort_key)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from annotations.views import reading as views
+from annotations.views import sources as source_views
 
 app_name = "annotations"
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path("claims/", views.claim_list, name="claim-list"),
     path("claims/<str:key>/", views.claim_detail, name="claim-detail"),
     path("sources/", views.source_list, name="source-list"),
+    path("courses/<int:pk>/sources/", source_views.course_sources, name="course-sources"),
 ]

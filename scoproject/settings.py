@@ -236,7 +236,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Event dates, end dates and claims' stated dates share one precision vocabulary.
-    "ENUM_NAME_OVERRIDES": {"PrecisionEnum": "timeline.dates.Precision"},
+    "ENUM_NAME_OVERRIDES": {
+        "PrecisionEnum": "timeline.dates.Precision",
+        "SourceKindEnum": "annotations.models.reading.Source.Kind",
+    },
 }
 
 LOGGING = {

@@ -49,7 +49,8 @@ class ClaimFilter(django_filters.FilterSet):
         label="Event",
     )
     source = django_filters.ModelChoiceFilter(
-        queryset=Source.objects.all(),
+        # Claims cite the reading's own sources; a course's sources are not public.
+        queryset=Source.objects.filter(course__isnull=True),
         field_name="cites",
         to_field_name="key",
         label="Cited source",
@@ -97,8 +98,11 @@ class ParagraphFilter(django_filters.FilterSet):
 
 class SourceFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(field_name="kind", lookup_expr="exact", choices=Source.Kind.choices)
-    from_paper = django_filters.BooleanFilter(field_name="from_paper")
+    from_paper = django_filters.BooleanFilter(field_name="from_paper", lookup_expr="exact")
     year = django_filters.NumberFilter(field_name="year", lookup_expr="exact")
+    course = django_filters.NumberFilter(
+        field_name="course", lookup_expr="exact", label="Course", help_text="A course's id: its own sources."
+    )
     q = django_filters.CharFilter(method="filter_text", label="Search")
 
     class Meta:

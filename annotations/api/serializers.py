@@ -7,6 +7,7 @@ from rest_framework import serializers
 from annotations.models import (
     Claim,
     ClaimEventLink,
+    Course,
     Document,
     Paragraph,
     Section,
@@ -83,10 +84,72 @@ class SourceSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:source-detail", lookup_field="key")
     link = serializers.URLField(source="url", read_only=True)
     citation = serializers.CharField(read_only=True)
+    course = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Source
         fields = [
             "url", "key", "kind", "authors", "year", "title", "container", "publisher", "place", "pages",
             "link", "doi", "accessed", "from_paper", "in_reference_list", "raw", "note", "citation",
+            "course", "added_by", "created_at",
         ]  # fmt: skip
+
+
+class SourceAddedSerializer(SourceSerializer):
+    """A source as answered to ``POST sources/``: ``reused`` when it was already there."""
+
+    reused = serializers.BooleanField(read_only=True)
+
+    class Meta(SourceSerializer.Meta):
+        fields = [*SourceSerializer.Meta.fields, "reused"]
+
+
+class _CourseField(serializers.PrimaryKeyRelatedField):
+    """A course the asker may see; a missing and a forbidden one answer alike."""
+
+    def get_queryset(self):
+        from annotations.selectors import courses_for_user
+
+        return courses_for_user(self.context["request"].user)
+
+
+class SourceCreateSerializer(serializers.Serializer):
+    """What ``POST sources/`` takes; the service checks and normalises it."""
+
+    course = _CourseField(queryset=Course.objects.none())
+    # The reading's explanatory notes are not something a member adds.
+    kind = serializers.ChoiceField(choices=[c for c in Source.Kind.choices if c[0] != Source.Kind.NOTE])
+    authors = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=100,
+        help_text='People as "Family, Given"; an organisation by its name.',
+    )
+    year = serializers.IntegerField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=500)
+    container = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    publisher = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    place = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    pages = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    url = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    doi = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    accessed = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class SourceImportSerializer(serializers.Serializer):
+    course = _CourseField(queryset=Course.objects.none())
+    format = serializers.ChoiceField(choices=["bibtex", "csl-json"])
+    text = serializers.CharField(max_length=1_000_000, trim_whitespace=False)
+
+
+class SourceImportErrorSerializer(serializers.Serializer):
+    entry = serializers.CharField()
+    messages = serializers.ListField(child=serializers.CharField())
+
+
+class SourceImportReportSerializer(serializers.Serializer):
+    added = SourceSerializer(many=True)
+    reused = SourceSerializer(many=True)
+    errors = SourceImportErrorSerializer(many=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from annotations.citations import format_citation
 from timeline.dates import (
     PartialDate,
     Precision,
@@ -96,7 +99,11 @@ class Paragraph(models.Model):
 
 
 class Source(models.Model):
-    """A bibliographic record; ``from_paper`` marks the ones the reading itself cites."""
+    """A bibliographic record; ``from_paper`` marks the ones the reading itself cites.
+
+    A source without a ``course`` belongs to the reading and is public; one with a course
+    was added by a member of that course and is seen only there (``selectors.visible_sources``).
+    """
 
     class Kind(models.TextChoices):
         BOOK = "book", _("book")
@@ -125,6 +132,18 @@ class Source(models.Model):
     raw = models.TextField(blank=True, help_text=_("The entry exactly as printed in the reading."))
     note = models.TextField(blank=True)
     order = models.PositiveIntegerField(null=True, blank=True, help_text=_("Position in the printed list."))
+    course = models.ForeignKey(
+        "annotations.Course",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sources",
+        help_text=_("Empty for the reading's own sources, which everyone sees."),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = [F("order").asc(nulls_last=True), "key"]
@@ -132,6 +151,23 @@ class Source(models.Model):
             models.CheckConstraint(
                 condition=Q(in_reference_list=False) | Q(from_paper=True),
                 name="source_listed_means_from_paper",
+            ),
+            # DOIs and URLs are stored normalised (``annotations.citations``), so equal
+            # strings are the same work: one record per course, and one among the reading's.
+            models.UniqueConstraint(
+                fields=["course", "doi"],
+                condition=Q(course__isnull=False) & ~Q(doi=""),
+                name="source_doi_unique_in_course",
+            ),
+            models.UniqueConstraint(
+                fields=["course", "url"],
+                condition=Q(course__isnull=False) & ~Q(url=""),
+                name="source_url_unique_in_course",
+            ),
+            models.UniqueConstraint(
+                fields=["doi"],
+                condition=Q(course__isnull=True) & ~Q(doi=""),
+                name="source_doi_unique_in_reading",
             ),
         ]
 
@@ -143,14 +179,13 @@ class Source(models.Model):
 
     @property
     def citation(self) -> str:
-        """A short author–year citation in our own format."""
-        who = ", ".join(self.authors) if self.authors else (self.container or self.title or self.key)
-        when = str(self.year) if self.year else "n.d."
-        what = f" {self.title}." if self.title else ""
-        where = ", ".join(part for part in (self.container, self.publisher) if part)
-        where = f" {where}." if where else ""
-        pages = f" p. {self.pages}." if self.pages else ""
-        return f"{who} ({when}).{what}{where}{pages}"
+        """The formatted author–date citation (see ``citations.format_citation``)."""
+        return format_citation(self)
+
+    @property
+    def link(self) -> str:
+        """Where to read it: the DOI's resolver address, else the URL, else nothing."""
+        return f"https://doi.org/{self.doi}" if self.doi else self.url
 
 
 class Claim(models.Model):

@@ -98,5 +98,6 @@ def source_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "annotations/source_list.html",
-        {"nav": "sources", "sources": selectors.source_list()},
+        # The reading's own sources; a course's are on its sources page.
+        {"nav": "sources", "sources": selectors.source_list(request.user).filter(course__isnull=True)},
     )

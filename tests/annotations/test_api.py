@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Claim, Source
+from annotations.services.sources import source_add
 from tests.annotations.test_pages import more_claims
 from tests.helpers import queries_for
 
@@ -138,3 +139,14 @@ def test_claims_filter_to_date_mismatches(api, paper):
     keys = {c["key"] for c in data["results"]}
     assert keys == {c.key for c in Claim.objects.all() if c.has_date_mismatch}
     assert all(any(link["date_disagrees"] for link in c["events"]) for c in data["results"])
+
+
+def test_the_claims_source_filter_knows_only_the_readings_sources(api, course, author):
+    source, _ = source_add(
+        user=author, course=course, kind="book", title="A course book", year=2001, authors=["Doe, Jane"]
+    )
+
+    response = api.get("/api/v1/claims/", {"source": source.key})
+
+    assert response.status_code == 400
+    assert "source" in response.json()
