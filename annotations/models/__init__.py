@@ -1,17 +1,31 @@
 """The annotations app's models, one module per concept."""
 
 from annotations.models.annotation import Annotation, AnnotationReply, Tag
+from annotations.models.challenges import (
+    Challenge,
+    ChallengeResponse,
+    ChallengeSource,
+    Erratum,
+    EventProposal,
+    LinkProposal,
+)
 from annotations.models.courses import Course, CourseGroup, Membership
 from annotations.models.reading import Claim, ClaimEventLink, Document, Paragraph, Section, Source
 
 __all__ = [
     "Annotation",
     "AnnotationReply",
+    "Challenge",
+    "ChallengeResponse",
+    "ChallengeSource",
     "Claim",
     "ClaimEventLink",
     "Course",
     "CourseGroup",
     "Document",
+    "Erratum",
+    "EventProposal",
+    "LinkProposal",
     "Membership",
     "Paragraph",
     "Section",

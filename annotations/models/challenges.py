@@ -1,0 +1,260 @@
+"""Students' cases about claims (challenges, with cited sources and a thread), errata,
+and proposals of new events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from annotations.models.annotation import Visibility
+from annotations.models.courses import Course, CourseGroup
+from annotations.models.reading import Claim, ClaimEventLink, Source
+from timeline.dates import Precision
+from timeline.models import Event
+
+
+class Stance(models.TextChoices):
+    DISPUTES = "disputes", _("disputes")
+    SUPPORTS = "supports", _("supports")
+    QUALIFIES = "qualifies", _("qualifies")
+    NEEDS_CONTEXT = "needs_context", _("needs context")
+
+
+class ChallengeStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    UPHELD = "upheld", _("upheld")
+    PARTLY_UPHELD = "partly_upheld", _("partly upheld")
+    REJECTED = "rejected", _("rejected")
+
+
+class EvidenceStatus(models.TextChoices):
+    """What a course's challenges (and any erratum) make of a claim."""
+
+    UNCHALLENGED = "unchallenged", _("unchallenged")
+    CONTESTED = "contested", _("contested")
+    DISPUTED = "disputed", _("disputed")
+    SUPPORTED = "supported", _("supported")
+    CORRECTED = "corrected", _("corrected")
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", _("proposed")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+
+
+class Challenge(models.Model):
+    """A student's case about a claim: a stance, an argument and cited sources.
+
+    Staff resolve it; ``version`` goes up with every resolution or reopening, so two staff
+    acting on the same state at once cannot both win (the later gets a 409).
+    """
+
+    Stance = Stance
+    Status = ChallengeStatus
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="challenges")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="challenges")
+    group = models.ForeignKey(
+        CourseGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="challenges"
+    )
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="challenges")
+    stance = models.CharField(max_length=20, choices=Stance.choices)
+    argument = models.TextField(help_text=_("Markdown."))
+    argument_html = models.TextField(blank=True, editable=False)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.COURSE)
+    status = models.CharField(max_length=20, choices=ChallengeStatus.choices, default=ChallengeStatus.OPEN)
+    feedback = models.TextField(blank=True, help_text=_("Markdown; staff's reasons when resolving."))
+    feedback_html = models.TextField(blank=True, editable=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    sources = models.ManyToManyField(Source, through="ChallengeSource", related_name="challenges", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["course", "claim", "status"], name="challenge_course_claim_idx"),
+            models.Index(fields=["author", "created_at"], name="challenge_author_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(visibility=Visibility.GROUP) | Q(group__isnull=False),
+                name="challenge_group_visibility_has_group",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ChallengeStatus.OPEN, resolved_at__isnull=True)
+                | ~Q(status=ChallengeStatus.OPEN) & Q(resolved_at__isnull=False),
+                name="challenge_resolved_has_time",
+            ),
+            models.CheckConstraint(condition=~Q(argument=""), name="challenge_argument_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} {self.get_stance_display()} {self.claim.key}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class ChallengeSource(models.Model):
+    """A source cited in a challenge, with where in it to look."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="challenge_citations")
+    page = models.CharField(max_length=50, blank=True)
+    quote = models.TextField(blank=True, help_text=_("The passage relied on, quoted."))
+    url_fragment = models.CharField(max_length=300, blank=True, help_text=_("For example #section-3."))
+
+    class Meta:
+        ordering = ["challenge", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["challenge", "source"], name="challenge_source_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} in challenge {self.challenge_id}"
+
+
+class ChallengeResponse(models.Model):
+    """A post in a challenge's thread; seen by whoever sees the challenge."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.PROTECT, related_name="responses")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="challenge_responses"
+    )
+    body = models.TextField(help_text=_("Markdown."))
+    body_html = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["challenge", "created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="challenge_response_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.author} on challenge {self.challenge_id}"
+
+
+class Erratum(models.Model):
+    """A correction of a claim confirmed by site staff; every course sees it."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="erratum")
+    text = models.TextField(help_text=_("What is wrong in the claim, and the correction."))
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.SET_NULL, null=True, blank=True, related_name="errata",
+        help_text=_("The challenge that showed it, if any."),
+    )  # fmt: skip
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-confirmed_at"]
+        verbose_name_plural = _("errata")
+
+    def __str__(self) -> str:
+        return f"Erratum on {self.claim.key}"
+
+
+class EventProposal(models.Model):
+    """A new event a student proposes for the timeline, with a source; staff accept it
+    (creating the ``Event``) or decline it."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="event_proposals")
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="event_proposals"
+    )
+    title = models.CharField(max_length=300)
+    date = models.DateField()
+    precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
+    end_date = models.DateField(null=True, blank=True)
+    end_precision = models.CharField(max_length=5, choices=Precision.choices, blank=True)
+    place = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=20, choices=Event.Type.choices)
+    description = models.TextField(blank=True)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="event_proposals")
+    status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED)
+    feedback = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposals"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("date")),
+                name="event_proposal_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ProposalStatus.PROPOSED, decided_at__isnull=True)
+                | ~Q(status=ProposalStatus.PROPOSED) & Q(decided_at__isnull=False),
+                name="event_proposal_decided_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (proposed in {self.course})"
+
+
+class LinkProposal(models.Model):
+    """A claim–event link a student proposes in a course; staff accept or decline it.
+
+    The reading's own curated links are ``ClaimEventLink`` rows and public; these belong to
+    one course and are seen by its members only, accepted or not.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="link_proposals")
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="link_proposals"
+    )
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="link_proposals")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="link_proposals")
+    relation = models.CharField(max_length=20, choices=ClaimEventLink.Relation.choices)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED)
+    feedback = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["course", "status"], name="link_proposal_course_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "claim", "event"], name="link_proposal_unique_in_course"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ProposalStatus.PROPOSED, decided_at__isnull=True)
+                | ~Q(status=ProposalStatus.PROPOSED) & Q(decided_at__isnull=False),
+                name="link_proposal_decided_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim.key} {self.relation} {self.event.key} (proposed in {self.course})"
+
+    @property
+    def date_disagrees(self) -> bool:
+        """The same rule as the reading's links (``ClaimEventLink.date_disagrees``)."""
+        return ClaimEventLink(claim=self.claim, event=self.event, relation=self.relation).date_disagrees
