@@ -8,6 +8,8 @@ from rest_framework.routers import DefaultRouter
 
 from annotations.api import w3c
 from annotations.api.annotations import AnnotationViewSet
+from annotations.api.challenges import ChallengeViewSet
+from annotations.api.links import EventProposalViewSet, LinkViewSet
 from annotations.api.courses import CourseViewSet, GroupViewSet
 from annotations.api.views import ClaimViewSet, DocumentViewSet, ParagraphViewSet, SourceViewSet
 from timeline.api.views import ActorViewSet, EventViewSet, TimelineJSView
@@ -22,6 +24,9 @@ router.register("sources", SourceViewSet, basename="source")
 router.register("courses", CourseViewSet, basename="course")
 router.register("groups", GroupViewSet, basename="group")
 router.register("annotations", AnnotationViewSet, basename="annotation")
+router.register("challenges", ChallengeViewSet, basename="challenge")
+router.register("links", LinkViewSet, basename="link")
+router.register("event-proposals", EventProposalViewSet, basename="event-proposal")
 
 urlpatterns = [
     path("timeline.json", TimelineJSView.as_view(), name="timeline-json"),

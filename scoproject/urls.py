@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("annotations.account_urls")),
     path("courses/", include("annotations.course_urls")),
     path("", include("annotations.annotate_urls")),
+    path("", include("annotations.challenge_urls")),
+    path("", include("annotations.link_urls")),
     path("", include("timeline.urls")),
     path("", include("annotations.urls")),
 ]
