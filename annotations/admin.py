@@ -21,6 +21,14 @@ from annotations.models import (
     Source,
     Tag,
 )
+from annotations.models.challenges import (
+    Challenge,
+    ChallengeResponse,
+    ChallengeSource,
+    Erratum,
+    EventProposal,
+    LinkProposal,
+)
 
 
 class SectionInline(admin.TabularInline):
@@ -234,3 +242,102 @@ class AnnotationAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(LinkProposal)
+class LinkProposalAdmin(admin.ModelAdmin):
+    """Read-mostly: decisions go through the course pages or the API, so the rules apply."""
+
+    list_display = ["claim", "relation", "event", "course", "proposer", "status", "created_at"]
+    list_filter = ["status", "relation", "course"]
+    search_fields = ["claim__key", "event__key", "proposer__username", "note"]
+    list_select_related = ["claim", "event", "course", "proposer"]
+    raw_id_fields = ["claim", "event", "proposer", "decided_by"]
+    readonly_fields = ["status", "decided_by", "decided_at", "created_at"]
+
+
+@admin.register(EventProposal)
+class EventProposalAdmin(admin.ModelAdmin):
+    list_display = ["title", "date", "course", "proposer", "status", "event", "created_at"]
+    list_filter = ["status", "type", "course"]
+    search_fields = ["title", "proposer__username", "description"]
+    list_select_related = ["course", "proposer", "event"]
+    raw_id_fields = ["proposer", "source", "event", "decided_by"]
+    readonly_fields = ["status", "decided_by", "decided_at", "event", "created_at"]
+
+
+class ChallengeSourceInline(admin.TabularInline):
+    model = ChallengeSource
+    extra = 0
+    fields = ["source", "page", "quote", "url_fragment"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class ChallengeResponseInline(admin.TabularInline):
+    model = ChallengeResponse
+    extra = 0
+    fields = ["author", "body", "created_at", "edited_at", "deleted_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(admin.ModelAdmin):
+    """Site staff read challenges here; students' text and resolutions change in the app,
+    where the version check applies."""
+
+    list_display = ["pk", "author", "course", "claim", "stance", "status", "visibility", "created_at"]
+    list_filter = ["stance", "status", "visibility", "course"]
+    search_fields = ["argument", "author__username", "claim__key"]
+    list_select_related = ["author", "course", "claim"]
+    readonly_fields = [
+        "course", "author", "group", "claim", "stance", "argument", "visibility", "status", "feedback",
+        "resolved_by", "resolved_at", "version", "created_at", "updated_at", "edited_at", "deleted_at",
+    ]  # fmt: skip
+    fields = readonly_fields
+    inlines = [ChallengeSourceInline, ChallengeResponseInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Erratum)
+class ErratumAdmin(admin.ModelAdmin):
+    """Site staff confirm errata; a new one goes through ``erratum_confirm``."""
+
+    list_display = ["claim", "confirmed_by", "confirmed_at"]
+    list_select_related = ["claim", "confirmed_by"]
+    search_fields = ["claim__key", "text"]
+    autocomplete_fields = ["claim"]
+    raw_id_fields = ["challenge"]
+    fields = ["claim", "text", "challenge", "confirmed_by", "confirmed_at"]
+    readonly_fields = ["confirmed_by", "confirmed_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Erratum | None = None) -> list[str]:
+        # The claim of a confirmed erratum stays; its text may be corrected.
+        return [*self.readonly_fields, "claim"] if obj else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Erratum, form: object, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        from annotations.services.challenges import erratum_confirm
+
+        confirmed = erratum_confirm(
+            user=request.user, claim=obj.claim, text=obj.text, challenge=obj.challenge
+        )
+        obj.pk, obj.confirmed_by, obj.confirmed_at = (
+            confirmed.pk,
+            confirmed.confirmed_by,
+            confirmed.confirmed_at,
+        )

@@ -10,9 +10,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from annotations.models import Claim, CourseGroup, Document, Source
+from annotations.models import Claim, ClaimEventLink, CourseGroup, Document, Source
 from annotations.models.annotation import Motivation, Visibility
+from annotations.models.challenges import ChallengeStatus, EvidenceStatus, Stance
 from annotations.models.courses import Role
+from timeline.models import Event
 
 
 class SignupForm(UserCreationForm):
@@ -204,4 +206,161 @@ class SourceImportForm(forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
         help_text=_("Paste BibTeX entries, or a CSL-JSON list as exported by Zotero."),
+    )
+
+
+class LinkProposalForm(forms.Form):
+    """Propose a typed link from a claim to a timeline event."""
+
+    event = forms.ModelChoiceField(
+        label=_("Event"), queryset=None, to_field_name="key", empty_label=_("Choose an event")
+    )
+    relation = forms.ChoiceField(label=_("Relation"), choices=ClaimEventLink.Relation.choices)
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why the claim and the event belong together."),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["event"].queryset = Event.objects.order_by("date", "key")
+        self.fields["event"].label_from_instance = lambda event: f"{event.date_display}: {event.title}"
+
+
+class EventProposalForm(forms.Form):
+    """Propose a new event for the timeline, with the source that records it."""
+
+    title = forms.CharField(label=_("Title"), max_length=300)
+    date = forms.CharField(label=_("Date"), max_length=10, help_text=_("YYYY, YYYY-MM or YYYY-MM-DD."))
+    end_date = forms.CharField(
+        label=_("End date"), max_length=10, required=False, help_text=_("If it lasted; same format.")
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    type = forms.ChoiceField(label=_("Type"), choices=Event.Type.choices)
+    description = forms.CharField(
+        label=_("Description"), max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    source = forms.ModelChoiceField(
+        label=_("Source"), queryset=None, to_field_name="key", empty_label=_("Choose a source")
+    )
+
+    def __init__(self, *args: object, sources: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources
+        self.fields["source"].label_from_instance = lambda source: source.citation[:150]
+
+
+class DecisionForm(forms.Form):
+    """Accept or decline a proposal, with feedback for the student."""
+
+    accept = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Accept")), ("0", _("Decline"))],
+        coerce=lambda value: value == "1",
+    )
+    feedback = forms.CharField(
+        label=_("Feedback"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ChallengeForm(forms.Form):
+    """A new challenge on a claim, with up to ``CITATIONS`` cited sources and their pinpoints.
+
+    ``sources`` are the sources the member may cite in the course (the reading's and the
+    course's own)."""
+
+    CITATIONS = 3
+
+    stance = forms.ChoiceField(choices=Stance.choices, label=_("Your stance"))
+    argument = forms.CharField(
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label=_("Argument"),
+        help_text=_("Markdown: **bold**, *italic*, [links](https://…), lists."),
+        max_length=20000,
+    )
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices, initial=Visibility.COURSE, label=_("Who sees it")
+    )
+
+    def __init__(self, *args: object, sources: list[Source] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(s.key, s.citation or s.key) for s in sources or []]
+        for n in range(1, self.CITATIONS + 1):
+            self.fields[f"source_{n}"] = forms.ChoiceField(
+                choices=choices, required=False, label=_("Source %(n)s") % {"n": n}
+            )
+            self.fields[f"page_{n}"] = forms.CharField(
+                required=False, max_length=50, label=_("Page (source %(n)s)") % {"n": n}
+            )
+            self.fields[f"quote_{n}"] = forms.CharField(
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                max_length=5000,
+                label=_("Quoted passage (source %(n)s)") % {"n": n},
+            )
+            self.fields[f"url_fragment_{n}"] = forms.CharField(
+                required=False, max_length=300, label=_("URL fragment (source %(n)s)") % {"n": n},
+                help_text=_("For example #section-3."),
+            )  # fmt: skip
+
+    def citation_rows(self) -> list[dict[str, str]]:
+        """The filled citation rows, as ``{source: key, page, quote, url_fragment}``."""
+        rows = []
+        for n in range(1, self.CITATIONS + 1):
+            key = self.cleaned_data.get(f"source_{n}")
+            if key:
+                rows.append(
+                    {
+                        "source": key,
+                        "page": self.cleaned_data.get(f"page_{n}", ""),
+                        "quote": self.cleaned_data.get(f"quote_{n}", ""),
+                        "url_fragment": self.cleaned_data.get(f"url_fragment_{n}", ""),
+                    }
+                )
+        return rows
+
+    def citation_groups(self) -> list[list[forms.BoundField]]:
+        """The citation fields by source, for the template."""
+        return [
+            [self[f"{name}_{n}"] for name in ("source", "page", "quote", "url_fragment")]
+            for n in range(1, self.CITATIONS + 1)
+        ]
+
+
+class ChallengeResponseForm(forms.Form):
+    body = forms.CharField(
+        strip=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Your response"), max_length=20000
+    )
+
+
+class ChallengeResolveForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (ChallengeStatus.UPHELD, _("upheld")),
+            (ChallengeStatus.PARTLY_UPHELD, _("partly upheld")),
+            (ChallengeStatus.REJECTED, _("rejected")),
+        ],
+        label=_("Decision"),
+    )
+    feedback = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Feedback"),
+        max_length=20000,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ChallengeReopenForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class EvidenceFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", _("any")), *EvidenceStatus.choices], required=False, label=_("Evidence status")
     )

@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from annotations.models import Annotation, AnnotationReply, Course, Membership
 from annotations.models.annotation import Visibility
+from annotations.models.challenges import LinkProposal, ProposalStatus
 from annotations.models.courses import Role
 
 User = AbstractBaseUser | AnonymousUser
@@ -107,3 +108,66 @@ def remember_membership(user: User, course_id: int, membership: Membership | Non
     """Tell ``membership_of`` what a list has already read, so checking each row asks nothing more."""
     if user.is_authenticated:
         user.__dict__.setdefault("_memberships", {})[course_id] = membership
+
+
+def can_decide_proposals(user: User, course: Course) -> bool:
+    """TAs, instructors and site staff accept or decline link and event proposals."""
+    return can_teach(user, course)
+
+
+def can_withdraw_link(user: User, proposal: LinkProposal) -> bool:
+    """The proposer withdraws a link proposal while it is still proposed."""
+    return (
+        user.is_authenticated
+        and proposal.proposer_id == user.pk
+        and proposal.status == ProposalStatus.PROPOSED
+    )
+
+
+# -- challenges --------------------------------------------------------------------------
+
+
+def can_view_challenge(user: User, challenge) -> bool:
+    """The annotations' visibility rule for one challenge (``visible_challenges`` as a query)."""
+    if not user.is_authenticated:
+        return False
+    if challenge.author_id == user.pk:
+        return membership_of(user, challenge.course_id) is not None or is_site_staff(user)
+    if challenge.visibility == Visibility.PRIVATE:
+        return False
+    if is_site_staff(user):
+        return True
+    membership = membership_of(user, challenge.course_id)
+    if membership is None:
+        return False
+    if membership.role in (Role.TA, Role.INSTRUCTOR):
+        return True
+    if challenge.visibility == Visibility.COURSE:
+        return True
+    return membership.group_id is not None and membership.group_id == challenge.group_id
+
+
+def can_change_challenge(user: User, challenge) -> bool:
+    """Editing and deleting are the author's, while the challenge is not deleted."""
+    return user.is_authenticated and challenge.author_id == user.pk and challenge.deleted_at is None
+
+
+def can_respond_to_challenge(user: User, challenge) -> bool:
+    return (
+        challenge.deleted_at is None
+        and can_view_challenge(user, challenge)
+        and membership_of(user, challenge.course_id) is not None
+    )
+
+
+def can_change_challenge_response(user: User, response) -> bool:
+    return user.is_authenticated and response.author_id == user.pk and response.deleted_at is None
+
+
+def can_resolve_challenge(user: User, challenge) -> bool:
+    """The course's TAs and instructors, and site staff, resolve and reopen challenges."""
+    return challenge.deleted_at is None and can_teach(user, challenge.course)
+
+
+def can_confirm_erratum(user: User) -> bool:
+    return is_site_staff(user)

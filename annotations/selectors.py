@@ -291,3 +291,115 @@ def course_bibliography(course: Course) -> list[Source]:
     """
     sources = Source.objects.filter(Q(course=course) | Q(course__isnull=True)).select_related("added_by")
     return sorted(sources, key=citation_sort_key)
+
+
+# -- link and event proposals -------------------------------------------------------------
+
+
+def visible_link_proposals(user) -> QuerySet:
+    """Every claim–event link proposal ``user`` may see: those of the courses they may see."""
+    from annotations.models.challenges import LinkProposal
+
+    return LinkProposal.objects.filter(course__in=courses_for_user(user))
+
+
+def link_proposal_list(user) -> QuerySet:
+    """Visible link proposals with what lists show (claim, event, proposer, course)."""
+    return visible_link_proposals(user).select_related("claim", "event", "proposer", "decided_by", "course")
+
+
+def visible_event_proposals(user) -> QuerySet:
+    """Every event proposal ``user`` may see: those of the courses they may see."""
+    from annotations.models.challenges import EventProposal
+
+    return EventProposal.objects.filter(course__in=courses_for_user(user))
+
+
+def event_proposal_list(user) -> QuerySet:
+    return visible_event_proposals(user).select_related("source", "proposer", "decided_by", "event", "course")
+
+
+def sources_for_proposal(user, course: Course) -> QuerySet[Source]:
+    """The sources a member may cite for an event proposed in ``course``: the reading's and the course's."""
+    return visible_sources(user).filter(Q(course__isnull=True) | Q(course=course))
+
+
+def claim_in_course(course: Course, key: str) -> Claim:
+    """A claim of the course's reading, with its curated links; a 404 otherwise."""
+    return get_object_or_404(claim_list(), key=key, paragraph__document_id=course.reading_id)
+
+
+def mismatched_proposal_ids(queryset: QuerySet) -> list[int]:
+    """Among ``queryset``'s link proposals, those whose event's date disagrees with the claim's."""
+    candidates = (
+        queryset.filter(claim__stated_date__isnull=False)
+        .exclude(relation=ClaimEventLink.Relation.CONTEXT)
+        .select_related("claim", "event")
+    )
+    return [proposal.pk for proposal in candidates if proposal.date_disagrees]
+
+
+# -- challenges -------------------------------------------------------------------------
+
+
+def visible_challenges(user, *, include_deleted: bool = False):
+    """Every challenge ``user`` may see: the annotations' visibility rule, as a query.
+
+    Private: the author alone. Group: the author's group, and the course's TAs and
+    instructors. Course: every member. Site staff see every course's shared work.
+    """
+    from annotations.models.challenges import Challenge
+
+    if not user.is_authenticated:
+        return Challenge.objects.none()
+    challenges = Challenge.objects.all()
+    if not include_deleted:
+        challenges = challenges.filter(deleted_at__isnull=True)
+    shared = ~Q(visibility=Visibility.PRIVATE)
+    if user.is_superuser:
+        return challenges.filter(Q(author=user) | shared)
+    memberships = Membership.objects.filter(user=user)
+    courses = memberships.values("course")
+    taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
+    groups = memberships.exclude(group=None).values("group")
+    return challenges.filter(
+        Q(course__in=courses)
+        & (
+            Q(author=user)
+            | Q(course__in=taught) & shared
+            | Q(visibility=Visibility.COURSE)
+            | Q(visibility=Visibility.GROUP, group__in=groups)
+        )
+    )
+
+
+def challenge_list(user, *, include_deleted: bool = False):
+    """Visible challenges with their author, group, claim, cited sources and thread."""
+    from annotations.models.challenges import ChallengeResponse, ChallengeSource
+
+    responses = ChallengeResponse.objects.select_related("author").order_by("created_at", "pk")
+    citations = ChallengeSource.objects.select_related("source").order_by("pk")
+    return (
+        visible_challenges(user, include_deleted=include_deleted)
+        .select_related("author", "group", "course", "resolved_by", "claim__paragraph__document")
+        .prefetch_related(Prefetch("citations", citations), Prefetch("responses", responses))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def challenge_for_user(user, pk: int | str):
+    from annotations.models.challenges import Challenge
+
+    try:
+        return challenge_list(user).get(pk=int(pk))
+    except (Challenge.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such challenge.") from None
+
+
+def claims_of_course(course: Course) -> QuerySet[Claim]:
+    """The claims of a course's reading, in reading order, with what a list shows."""
+    return (
+        Claim.objects.filter(paragraph__document_id=course.reading_id)
+        .select_related("paragraph__section", "paragraph__document")
+        .order_by("paragraph__order", "start")
+    )

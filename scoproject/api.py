@@ -9,8 +9,8 @@ from rest_framework.routers import DefaultRouter
 from annotations.api import w3c
 from annotations.api.annotations import AnnotationViewSet
 from annotations.api.challenges import ChallengeViewSet
-from annotations.api.links import EventProposalViewSet, LinkViewSet
 from annotations.api.courses import CourseViewSet, GroupViewSet
+from annotations.api.links import EventProposalViewSet, LinkViewSet
 from annotations.api.views import ClaimViewSet, DocumentViewSet, ParagraphViewSet, SourceViewSet
 from timeline.api.views import ActorViewSet, EventViewSet, TimelineJSView
 

@@ -6,6 +6,7 @@ browser fails them, so they can never pass by not running.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
+from annotations.models import Course
 from annotations.services import reading_load
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls made by
@@ -73,3 +76,19 @@ def page(browser, live_server) -> Iterator[object]:
     )
     yield page
     context.close()
+
+
+@pytest.fixture
+def demo(page):
+    """The demo course, its accounts and groups (password demo-pass-2026)."""
+    call_command("seed_demo", stdout=io.StringIO())
+    return Course.objects.get(join_code="SCO-DEMO")
+
+
+def log_in(page, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("demo-pass-2026")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()

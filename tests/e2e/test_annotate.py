@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
-from annotations.models import Annotation, Course
-from tests.e2e.conftest import ARTIFACTS
+from annotations.models import Annotation
+from tests.e2e.conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SENTENCE = "Qian Qichen and Shevardnadze began discussions on this topic in April 1990."
-
-
-@pytest.fixture
-def demo(page):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    return Course.objects.get(join_code="SCO-DEMO")
-
-
-def log_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("demo-pass-2026")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
 
 
 def test_a_student_annotates_a_sentence_that_only_their_group_and_staff_see(page, demo):
