@@ -588,3 +588,19 @@ def test_a_new_account_can_be_added_right_away(as_user, course, instructor):
     )
 
     assert Membership.objects.filter(course=course, user__username="late_student", role=Role.STUDENT).exists()
+
+
+def test_the_course_page_leads_to_the_claims_timeline_and_proposals(client, course, instructor, author):
+    client.force_login(author)
+    student_page = client.get(reverse("courses:detail", kwargs={"pk": course.pk})).content.decode()
+    client.force_login(instructor)
+    staff_page = client.get(reverse("courses:detail", kwargs={"pk": course.pk})).content.decode()
+
+    for url in [
+        reverse("challenges:claims", kwargs={"pk": course.pk}),
+        reverse("links:course-timeline", kwargs={"pk": course.pk}),
+        reverse("links:propose-event", kwargs={"pk": course.pk}),
+    ]:
+        assert url in student_page
+    assert reverse("links:review", kwargs={"pk": course.pk}) not in student_page
+    assert reverse("links:review", kwargs={"pk": course.pk}) in staff_page

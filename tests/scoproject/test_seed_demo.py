@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from annotations.models import Course, Membership
+from annotations.models import Claim, Course, Membership
 from annotations.models.courses import Role
+from annotations.services.challenges import evidence_for
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +71,24 @@ def test_a_dry_run_writes_nothing(paper):
 
     assert not get_user_model().objects.filter(username="student1").exists()
     assert not Course.objects.filter(join_code="SCO-DEMO").exists()
+
+
+def test_the_demo_course_has_challenges_and_links_in_every_status(paper):
+    call_command("seed_demo")
+    call_command("seed_demo")  # the examples are made once
+
+    course = Course.objects.get(join_code="SCO-DEMO")
+    statuses = {c.status for c in course.challenges.all()}
+    evidence = evidence_for(
+        course, list(Claim.objects.filter(key__in=["c-28-4", "c-05-2", "c-21-2", "c-15-1"]))
+    )
+    by_key = {Claim.objects.get(pk=pk).key: e.status for pk, e in evidence.items()}
+    assert statuses == {"open", "upheld", "rejected"}
+    assert by_key == {
+        "c-28-4": "disputed",
+        "c-05-2": "contested",
+        "c-21-2": "supported",
+        "c-15-1": "unchallenged",
+    }
+    assert sorted(p.status for p in course.link_proposals.all()) == ["accepted", "declined", "proposed"]
+    assert course.link_proposals.get(status="proposed").date_disagrees

@@ -9,8 +9,11 @@ from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from annotations.models import Course, CourseGroup, Document, Membership
+from annotations.models import Claim, Course, CourseGroup, Document, Membership, Source
+from annotations.models.challenges import ChallengeStatus, Stance
 from annotations.models.courses import Role
+from annotations.services import challenges, links
+from timeline.models import Event
 
 DEFAULT_PASSWORD = "demo-pass-2026"
 COURSE_TITLE = "SCO Seminar"
@@ -62,7 +65,8 @@ class Command(BaseCommand):
                     user.set_password(password)
                     user.save(update_fields=["password"])
                     updated += not new
-            self._seed_course(reading)
+            course = self._seed_course(reading)
+            self._seed_examples(course)
             if dry_run:
                 transaction.set_rollback(True)
         verb = "Would create" if dry_run else "Created"
@@ -102,3 +106,119 @@ class Command(BaseCommand):
                 if membership.group_id != group.pk and membership.role == Role.STUDENT:
                     membership.group = group
                     membership.save(update_fields=["group"])
+        return course
+
+    def _seed_examples(self, course: Course) -> None:
+        """A few challenges and link proposals in each status, once, through the services."""
+        if course.challenges.exists() or course.link_proposals.exists():
+            return
+        User = get_user_model()
+        people = {
+            name: User.objects.get(username=name)
+            for name in ["instructor", "student1", "student2", "student4"]
+        }
+        claims = {
+            c.key: c for c in Claim.objects.filter(key__in=["c-21-2", "c-28-4", "c-23-9", "c-05-2", "c-15-1"])
+        }
+        pan_hu = Source.objects.get(key="pan-hu-2006")
+        xing = Source.objects.get(key="xing-sun-2007-p8")
+        # disputed: a dispute the instructor upheld
+        upheld = challenges.challenge_create(
+            user=people["student1"],
+            course=course,
+            claim=claims["c-28-4"],
+            stance=Stance.DISPUTES,
+            argument="The fifth summit met in Dushanbe on **5 July 2000**, the day after the foreign ministers, not on 5 May.",
+            citations=[
+                {
+                    "source": xing,
+                    "page": "8",
+                    "quote": "The five chiefs of state gathered the next day in Dushanbe",
+                }
+            ],
+        )
+        challenges.challenge_resolve(
+            user=people["instructor"],
+            challenge=upheld,
+            status=ChallengeStatus.UPHELD,
+            feedback="Well found: the record dates it 5 July 2000.",
+            expected_version=upheld.version,
+        )
+        # contested: an open qualification
+        challenges.challenge_create(
+            user=people["student4"],
+            course=course,
+            claim=claims["c-05-2"],
+            stance=Stance.QUALIFIES,
+            argument="The 1990 agreement set guiding principles; the actual troop cuts were agreed only in 1997.",
+            citations=[{"source": pan_hu, "page": "42"}],
+        )
+        # supported: a supporting challenge the instructor upheld
+        supported = challenges.challenge_create(
+            user=people["student2"],
+            course=course,
+            claim=claims["c-21-2"],
+            stance=Stance.SUPPORTS,
+            argument="Contemporary reports confirm the July 1998 Almaty meeting.",
+            citations=[{"source": xing, "page": "8"}],
+        )
+        challenges.challenge_resolve(
+            user=people["instructor"],
+            challenge=supported,
+            status=ChallengeStatus.UPHELD,
+            feedback="Agreed.",
+            expected_version=supported.version,
+        )
+        # rejected: a dispute without merit leaves the claim unchallenged
+        rejected = challenges.challenge_create(
+            user=people["student4"],
+            course=course,
+            claim=claims["c-15-1"],
+            stance=Stance.NEEDS_CONTEXT,
+            argument="Which pipelines are meant here?",
+        )
+        challenges.challenge_resolve(
+            user=people["instructor"],
+            challenge=rejected,
+            status=ChallengeStatus.REJECTED,
+            feedback="The next sentences name them.",
+            expected_version=rejected.version,
+        )
+        # links: one accepted, one waiting (whose date disagrees), one declined
+        events = {
+            e.key: e
+            for e in Event.objects.filter(
+                key__in=["almaty-summit-1998", "moscow-summit-1997", "bishkek-summit-1999"]
+            )
+        }
+        accepted = links.link_propose(
+            user=people["student1"],
+            course=course,
+            claim=claims["c-21-2"],
+            event=events["almaty-summit-1998"],
+            relation="describes",
+            note="The Almaty summit of July 1998.",
+        )
+        links.link_decide(user=people["instructor"], proposal=accepted, accept=True, feedback="Yes.")
+        links.link_propose(
+            user=people["student2"],
+            course=course,
+            claim=Claim.objects.get(key="c-20-8"),
+            event=events["moscow-summit-1997"],
+            relation="dates",
+            note="The paper says 2012; the agreement is of 1997.",
+        )
+        declined = links.link_propose(
+            user=people["student4"],
+            course=course,
+            claim=claims["c-21-2"],
+            event=events["bishkek-summit-1999"],
+            relation="context",
+            note="The next summit.",
+        )
+        links.link_decide(
+            user=people["instructor"],
+            proposal=declined,
+            accept=False,
+            feedback="Not what this claim is about.",
+        )
