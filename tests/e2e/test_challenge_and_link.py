@@ -12,22 +12,23 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_a_student_proposes_a_link_that_shows_a_date_mismatch(page, demo):
     log_in(page, "student3")
-    page.goto(f"/courses/{demo.pk}/claims/c-20-8/links/")
+    # The paper dates the foreign ministers' meeting to 5 July 2000 (the newspaper's date).
+    page.goto(f"/courses/{demo.pk}/claims/c-04-4/links/")
 
-    page.get_by_label("Event").select_option("moscow-summit-1997")
+    page.get_by_label("Event").select_option("dushanbe-foreign-ministers-2000")
     page.get_by_label("Relation").select_option("dates")
-    page.get_by_label("Note", exact=True).fill("The agreement was signed in 1997, not 2012.")
+    page.get_by_label("Note", exact=True).fill("The ministers met on 4 July; the report came out on the 5th.")
     page.get_by_role("button", name="Propose the link").click()
     page.wait_for_load_state()
 
-    proposal = LinkProposal.objects.get()
+    proposal = LinkProposal.objects.get(proposer__username="student3")
     assert (proposal.claim.key, proposal.event.key, proposal.status) == (
-        "c-20-8",
-        "moscow-summit-1997",
+        "c-04-4",
+        "dushanbe-foreign-ministers-2000",
         "proposed",
     )
     proposals = page.locator(".link-proposals").inner_text()
-    assert "Date mismatch: the claim says April 2012; the record says 24 April 1997." in proposals
+    assert "Date mismatch: the claim says 5 July 2000; the record says 4 July 2000." in proposals
     assert page.problems == []
 
 
