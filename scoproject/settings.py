@@ -249,5 +249,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 
+# E-mail (notifications): printed to the console unless EMAIL_BACKEND says otherwise.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SCO reading <noreply@localhost>")
+# The site's address, for links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # The reading loaded by `make demo` and by the tests.
 DEFAULT_READING_DIR = BASE_DIR / "fixtures" / "sco-paper"

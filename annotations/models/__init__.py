@@ -10,6 +10,14 @@ from annotations.models.challenges import (
     LinkProposal,
 )
 from annotations.models.courses import Course, CourseGroup, Membership
+from annotations.models.discussion import (
+    Notification,
+    NotificationPreference,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+)
 from annotations.models.reading import Claim, ClaimEventLink, Document, Paragraph, Section, Source
 
 __all__ = [
@@ -27,8 +35,14 @@ __all__ = [
     "EventProposal",
     "LinkProposal",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "Paragraph",
+    "Post",
+    "PostRevision",
+    "Reaction",
     "Section",
     "Source",
     "Tag",
+    "Thread",
 ]

@@ -1,0 +1,208 @@
+"""Discussion threads, their posts and reactions, and the notifications they raise."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from annotations.models.annotation import Annotation
+from annotations.models.challenges import Challenge
+from annotations.models.courses import Course, CourseGroup
+from annotations.models.reading import Claim
+from timeline.models import Event
+
+
+class Thread(models.Model):
+    """A discussion in a course, or in one group of it, about a claim, an event, an
+    annotation or a challenge — or about nothing in particular."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="threads")
+    group = models.ForeignKey(
+        CourseGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="threads",
+        help_text=_("Empty: the whole course takes part."),
+    )  # fmt: skip
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="threads")
+    title = models.CharField(max_length=200)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="threads")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, null=True, blank=True, related_name="threads")
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.PROTECT, null=True, blank=True, related_name="threads"
+    )
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.PROTECT, null=True, blank=True, related_name="threads"
+    )
+    pinned = models.BooleanField(default=False)
+    locked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_post_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pinned", "-last_post_at", "-created_at"]
+        indexes = [models.Index(fields=["course", "group"], name="thread_course_group_idx")]
+        constraints = [
+            # At most one target.
+            models.CheckConstraint(
+                condition=(
+                    Q(claim__isnull=True, event__isnull=True, annotation__isnull=True, challenge__isnull=True)
+                    | Q(
+                        claim__isnull=False,
+                        event__isnull=True,
+                        annotation__isnull=True,
+                        challenge__isnull=True,
+                    )
+                    | Q(
+                        claim__isnull=True,
+                        event__isnull=False,
+                        annotation__isnull=True,
+                        challenge__isnull=True,
+                    )
+                    | Q(
+                        claim__isnull=True,
+                        event__isnull=True,
+                        annotation__isnull=False,
+                        challenge__isnull=True,
+                    )
+                    | Q(
+                        claim__isnull=True,
+                        event__isnull=True,
+                        annotation__isnull=True,
+                        challenge__isnull=False,
+                    )
+                ),
+                name="thread_at_most_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Post(models.Model):
+    """A post in a thread; ``parent`` makes it a reply, to any depth."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="posts")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
+    body = models.TextField(help_text=_("Markdown."))
+    body_html = models.TextField(blank=True, editable=False)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="mentioned_in", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["thread", "created_at", "pk"]
+        indexes = [models.Index(fields=["thread", "created_at"], name="post_thread_created_idx")]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="post_body_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.author} in {self.thread_id}"
+
+
+class PostRevision(models.Model):
+    """The text a post had before an edit: edits keep their history."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["post", "replaced_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Revision of post {self.post_id}"
+
+
+class Reaction(models.Model):
+    """A "helpful" mark on a post or an annotation; one per user and item."""
+
+    class Kind(models.TextChoices):
+        HELPFUL = "helpful", _("helpful")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HELPFUL)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="reactions")
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, null=True, blank=True, related_name="reactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(post__isnull=False, annotation__isnull=True)
+                | Q(post__isnull=True, annotation__isnull=False),
+                name="reaction_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "post"],
+                condition=Q(post__isnull=False),
+                name="reaction_once_per_post",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "annotation"],
+                condition=Q(annotation__isnull=False),
+                name="reaction_once_per_annotation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} finds {'post ' + str(self.post_id) if self.post_id else 'annotation ' + str(self.annotation_id)} {self.kind}"
+
+
+class NotificationKind(models.TextChoices):
+    REPLY = "reply", _("replies to my posts")
+    MENTION = "mention", _("mentions of me")
+    CHALLENGE_RESOLVED = "challenge_resolved", _("my challenges resolved")
+    LINK_DECIDED = "link_decided", _("my link proposals decided")
+    MODERATION = "moderation", _("moderation of my content")
+
+
+class Delivery(models.TextChoices):
+    IN_APP = "in_app", _("in the app only")
+    EMAIL = "email", _("in the app and by e-mail")
+    DIGEST = "digest", _("in the app and in a daily e-mail digest")
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.text}"
+
+
+class NotificationPreference(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IN_APP)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} → {self.delivery}"
