@@ -341,3 +341,39 @@ class ErratumAdmin(admin.ModelAdmin):
             confirmed.confirmed_by,
             confirmed.confirmed_at,
         )
+
+
+from annotations.models import Post, Thread  # noqa: E402
+
+
+@admin.register(Thread)
+class ThreadAdmin(admin.ModelAdmin):
+    """Site staff read threads here and may pin or lock them (moving is on the thread's page); posts are students' words,
+    read-only (moderation hides, never rewrites)."""
+
+    list_display = ["pk", "title", "course", "group", "author", "pinned", "locked", "created_at"]
+    list_filter = ["pinned", "locked", "course"]
+    search_fields = ["title", "author__username"]
+    list_select_related = ["course", "group", "author"]
+    readonly_fields = [
+        "title", "course", "group", "author", "claim", "event", "annotation", "challenge", "created_at",
+        "last_post_at",
+    ]  # fmt: skip
+    fields = ["pinned", "locked", *readonly_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ["pk", "thread", "author", "created_at", "edited_at", "deleted_at"]
+    list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["body", "author__username"]
+    list_select_related = ["thread", "author"]
+    readonly_fields = [
+        "thread", "parent", "author", "body", "body_html", "created_at", "updated_at", "edited_at", "deleted_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -364,3 +364,45 @@ class EvidenceFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", _("any")), *EvidenceStatus.choices], required=False, label=_("Evidence status")
     )
+
+
+class ThreadForm(forms.Form):
+    """A new thread and its first post; ``group`` offers only the groups the user may use."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    group = forms.ModelChoiceField(
+        label=_("Who takes part"),
+        queryset=CourseGroup.objects.none(),
+        required=False,
+        empty_label=_("The whole course"),
+    )
+    body = forms.CharField(
+        label=_("First post"),
+        widget=forms.Textarea(attrs={"rows": 4, "data-mentions": ""}),
+        help_text=_("Markdown. Mention a member with @username."),
+    )
+
+    def __init__(self, *args, groups=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups if groups is not None else CourseGroup.objects.none()
+
+
+class PostForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your post"),
+        widget=forms.Textarea(attrs={"rows": 3, "data-mentions": ""}),
+        help_text=_("Markdown. Mention a member with @username."),
+    )
+
+
+class ThreadMoveForm(forms.Form):
+    group = forms.ModelChoiceField(
+        label=_("Move to"),
+        queryset=CourseGroup.objects.none(),
+        required=False,
+        empty_label=_("The whole course"),
+    )
+
+    def __init__(self, *args, groups=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups if groups is not None else CourseGroup.objects.none()

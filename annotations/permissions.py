@@ -171,3 +171,26 @@ def can_resolve_challenge(user: User, challenge) -> bool:
 
 def can_confirm_erratum(user: User) -> bool:
     return is_site_staff(user)
+
+
+def can_view_thread(user: User, thread) -> bool:
+    """The thread's group and the course's staff, or every member for a course thread."""
+    if is_site_staff(user):
+        return True
+    membership = membership_of(user, thread.course_id)
+    if membership is None:
+        return False
+    if thread.group_id is None:
+        return True
+    if membership.role in (Role.TA, Role.INSTRUCTOR):
+        return True
+    return membership.group_id == thread.group_id
+
+
+def can_moderate_thread(user: User, thread) -> bool:
+    """Pin, lock and move: the course's TAs and instructors, and site staff."""
+    return can_teach(user, thread.course)
+
+
+def can_change_post(user: User, post) -> bool:
+    return user.is_authenticated and post.author_id == user.pk and post.deleted_at is None

@@ -403,3 +403,91 @@ def claims_of_course(course: Course) -> QuerySet[Claim]:
         .select_related("paragraph__section", "paragraph__document")
         .order_by("paragraph__order", "start")
     )
+
+
+# -- discussion threads ---------------------------------------------------------------
+
+
+def visible_threads(user):
+    """Every thread ``user`` may see: the visibility rule for discussions, as a query.
+
+    A thread with a group: that group's members and the course's TAs and instructors. A
+    thread without a group: every member. Nothing outside the user's courses; site staff
+    see every course's threads.
+    """
+    from annotations.models import Thread
+
+    if not user.is_authenticated:
+        return Thread.objects.none()
+    if user.is_superuser:
+        return Thread.objects.all()
+    memberships = Membership.objects.filter(user=user)
+    courses = memberships.values("course")
+    taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
+    groups = memberships.exclude(group=None).values("group")
+    return Thread.objects.filter(
+        Q(course__in=courses) & (Q(group__isnull=True) | Q(course__in=taught) | Q(group__in=groups))
+    )
+
+
+def thread_list(user):
+    """Visible threads with what lists show."""
+    from django.db.models import Count
+
+    return (
+        visible_threads(user)
+        .select_related("author", "group", "course", "claim", "event", "annotation", "challenge")
+        .annotate(post_count=Count("posts"))
+        .order_by("-pinned", "-last_post_at", "-created_at", "-pk")
+    )
+
+
+def thread_for_user(user, pk: int | str):
+    from annotations.models import Thread
+
+    try:
+        return thread_list(user).get(pk=int(pk))
+    except (Thread.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such thread.") from None
+
+
+def visible_posts(user):
+    """Posts of the threads ``user`` may see (tombstones included: they keep replies in place)."""
+    from annotations.models import Post
+
+    return Post.objects.filter(thread__in=visible_threads(user))
+
+
+def post_list(user):
+    """Visible posts with their author and ``helpful_count``: one query, whatever the nesting."""
+    from django.db.models import Count
+
+    return (
+        visible_posts(user)
+        .select_related("author")
+        .annotate(helpful_count=Count("reactions", distinct=True))
+        .order_by("created_at", "pk")
+    )
+
+
+def posts_of_thread(user, thread) -> list:
+    """A thread's posts in one query, each with ``children`` (its replies, oldest first)
+    and ``depth``; the top-level posts are returned."""
+    posts = list(post_list(user).filter(thread=thread))
+    by_id = {post.pk: post for post in posts}
+    roots = []
+    for post in posts:
+        post.children = []
+    for post in posts:
+        parent = by_id.get(post.parent_id)
+        if parent is None:
+            roots.append(post)
+        else:
+            parent.children.append(post)
+    # Depth without recursion: a few hundred nested posts must not hit Python's stack limit.
+    stack = [(post, 0) for post in roots]
+    while stack:
+        post, depth = stack.pop()
+        post.depth = depth
+        stack.extend((child, depth + 1) for child in post.children)
+    return roots

@@ -11,6 +11,8 @@ from annotations.api.annotations import AnnotationViewSet
 from annotations.api.challenges import ChallengeViewSet
 from annotations.api.courses import CourseViewSet, GroupViewSet
 from annotations.api.links import EventProposalViewSet, LinkViewSet
+from annotations.api.notifications import NotificationViewSet
+from annotations.api.threads import PostViewSet, ThreadViewSet
 from annotations.api.views import ClaimViewSet, DocumentViewSet, ParagraphViewSet, SourceViewSet
 from timeline.api.views import ActorViewSet, EventViewSet, TimelineJSView
 
@@ -27,6 +29,9 @@ router.register("annotations", AnnotationViewSet, basename="annotation")
 router.register("challenges", ChallengeViewSet, basename="challenge")
 router.register("links", LinkViewSet, basename="link")
 router.register("event-proposals", EventProposalViewSet, basename="event-proposal")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("threads", ThreadViewSet, basename="thread")
+router.register("posts", PostViewSet, basename="post")
 
 urlpatterns = [
     path("timeline.json", TimelineJSView.as_view(), name="timeline-json"),

@@ -15,9 +15,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/", include("annotations.account_urls")),
     path("courses/", include("annotations.course_urls")),
+    path("notifications/", include("annotations.notification_urls")),
     path("", include("annotations.annotate_urls")),
     path("", include("annotations.challenge_urls")),
     path("", include("annotations.link_urls")),
+    path("", include("annotations.thread_urls")),
     path("", include("timeline.urls")),
     path("", include("annotations.urls")),
 ]

@@ -273,6 +273,9 @@ def challenge_resolve(
         _save_if_current(
             current, expected_version, ["status", "feedback", "feedback_html", "resolved_by", "resolved_at"]
         )
+        from annotations.services.notifications import notify_challenge_resolved
+
+        notify_challenge_resolved(challenge=current, actor=user)
     return current
 
 

@@ -99,6 +99,9 @@ def link_decide(*, user, proposal: LinkProposal, accept: bool, feedback: str = "
         locked.decided_at = timezone.now()
         locked.full_clean(exclude=["course", "proposer", "claim", "event", "decided_by"])
         locked.save()
+        from annotations.services.notifications import notify_proposal_decided
+
+        notify_proposal_decided(proposal=locked, actor=user)
     return locked
 
 
@@ -196,4 +199,7 @@ def event_decide(*, user, proposal: EventProposal, accept: bool, feedback: str =
         locked.decided_at = timezone.now()
         locked.full_clean(exclude=["course", "proposer", "source", "event", "decided_by"])
         locked.save()
+        from annotations.services.notifications import notify_proposal_decided
+
+        notify_proposal_decided(proposal=locked, actor=user)
     return locked

@@ -6,13 +6,30 @@ caused it commits, so a rolled-back act never sends mail.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from annotations.models import Course, Notification, NotificationPreference
-from annotations.models.discussion import Delivery
+from annotations.models.challenges import LinkProposal, ProposalStatus
+from annotations.models.discussion import Delivery, NotificationKind
+
+INVALID_DELIVERY = "Choose in the app only, by e-mail or in a daily digest."
+UNKNOWN_KIND = "There is no such kind of notification."
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    """The user's own notifications, newest first; nobody sees anyone else's."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")
 
 
 def delivery_for(user, kind: str) -> str:
@@ -41,3 +58,119 @@ def _email(notification_pk: int) -> None:
         recipient_list=[notification.recipient.email],
     )
     Notification.objects.filter(pk=notification_pk).update(emailed_at=timezone.now())
+
+
+def notify_challenge_resolved(*, challenge, actor) -> Notification | None:
+    """Tell a challenge's author how staff resolved it."""
+    outcome = challenge.get_status_display().lower()
+    return notify(
+        recipient=challenge.author,
+        kind=NotificationKind.CHALLENGE_RESOLVED,
+        actor=actor,
+        course=challenge.course,
+        text=f"Your challenge on claim {challenge.claim.key} was {outcome}.",
+        url=reverse("challenges:claim", kwargs={"pk": challenge.course_id, "key": challenge.claim.key}),
+    )
+
+
+def notify_proposal_decided(*, proposal, actor) -> Notification | None:
+    """Tell the proposer of a claim–event link or of an event whether staff accepted it."""
+    outcome = "accepted" if proposal.status == ProposalStatus.ACCEPTED else "declined"
+    if isinstance(proposal, LinkProposal):
+        text = f"Your link from claim {proposal.claim.key} to event “{proposal.event.title}” was {outcome}."
+        url = reverse("links:claim", kwargs={"pk": proposal.course_id, "key": proposal.claim.key})
+    else:
+        text = f"Your proposed event “{proposal.title}” was {outcome}."
+        url = reverse("links:review", kwargs={"pk": proposal.course_id})
+    return notify(
+        recipient=proposal.proposer,
+        kind=NotificationKind.LINK_DECIDED,
+        actor=actor,
+        course=proposal.course,
+        text=text,
+        url=url,
+    )
+
+
+def notification_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own unread notifications read: those in ``ids``, or all when ``ids`` is None.
+
+    Others' notifications among ``ids`` are silently left alone; returns how many were marked.
+    """
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
+
+
+def preferences_for(user) -> dict[str, str]:
+    """Each notification kind with the user's chosen delivery (in the app only when unset)."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
+    return {kind: chosen.get(kind, Delivery.IN_APP) for kind in NotificationKind.values}
+
+
+def notification_preferences_set(*, user, deliveries: dict[str, str]) -> None:
+    """Save the user's delivery per kind; unknown kinds or deliveries are refused."""
+    errors = {kind: INVALID_DELIVERY for kind, value in deliveries.items() if value not in Delivery.values}
+    errors.update({kind: UNKNOWN_KIND for kind in deliveries if kind not in NotificationKind.values})
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for kind, delivery in deliveries.items():
+            NotificationPreference.objects.update_or_create(
+                user=user, kind=kind, defaults={"delivery": delivery}
+            )
+
+
+@dataclass
+class DigestRun:
+    users: int
+    notifications: int
+
+
+def digests_send(*, dry_run: bool = False, progress: Callable[[str], None] | None = None) -> DigestRun:
+    """E-mail each user one digest of their notifications not yet e-mailed whose kind they digest.
+
+    A notification is marked ``emailed_at`` as its digest is sent, so it is never sent twice;
+    running again at once sends nothing. With ``dry_run`` nothing is sent or marked.
+    """
+    digested = NotificationPreference.objects.filter(delivery=Delivery.DIGEST)
+    pending = (
+        Notification.objects.filter(emailed_at__isnull=True)
+        .filter(
+            Exists(digested.filter(user=OuterRef("recipient"), kind=OuterRef("kind"))),
+        )
+        .exclude(recipient__email="")
+        .select_related("recipient", "course")
+        .order_by("recipient_id", "created_at", "pk")
+    )
+    by_user: dict[int, list[Notification]] = {}
+    for notification in pending:
+        by_user.setdefault(notification.recipient_id, []).append(notification)
+    sent = 0
+    for count, notifications in enumerate(by_user.values(), start=1):
+        recipient = notifications[0].recipient
+        if progress:
+            progress(
+                f"[{count}/{len(by_user)}] {recipient.get_username()}: {len(notifications)} notification(s)"
+            )
+        sent += len(notifications)
+        if dry_run:
+            continue
+        with transaction.atomic():
+            ids = [n.pk for n in notifications]
+            # Claim the rows first, so a concurrent run cannot send the same ones again.
+            claimed = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(
+                emailed_at=timezone.now()
+            )
+            if claimed != len(ids):
+                transaction.set_rollback(True)
+                continue
+            lines = [f"- [{n.course.title}] {n.text}\n  {settings.SITE_URL}{n.url}" for n in notifications]
+            send_mail(
+                subject=f"Your daily digest: {len(notifications)} notification(s)",
+                message="\n".join(lines) + "\n",
+                from_email=None,
+                recipient_list=[recipient.email],
+            )
+    return DigestRun(users=len(by_user), notifications=sent)

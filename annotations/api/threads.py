@@ -1,0 +1,245 @@
+"""Discussion threads and their posts under /api/v1/threads/ and /api/v1/posts/.
+
+Reads go through ``selectors.thread_list`` and ``selectors.post_list`` (the visibility
+rule); writes through ``services.threads``. A thread or post the user cannot see is a 404;
+an act they may not do on one they see is a 403.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotations import selectors
+from annotations.models import Annotation, Challenge, Claim, CourseGroup, Post, Thread
+from annotations.services import threads as services
+from timeline.models import Event
+
+
+class ThreadFilter(django_filters.FilterSet):
+    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
+    group = django_filters.NumberFilter(field_name="group_id", lookup_expr="exact")
+    claim = django_filters.CharFilter(field_name="claim__key", lookup_expr="exact", label="Claim key")
+    event = django_filters.NumberFilter(field_name="event_id", lookup_expr="exact")
+    annotation = django_filters.NumberFilter(field_name="annotation_id", lookup_expr="exact")
+    challenge = django_filters.NumberFilter(field_name="challenge_id", lookup_expr="exact")
+    author = django_filters.CharFilter(field_name="author__username", lookup_expr="exact")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Thread
+        fields: list[str] = []
+
+
+class PostFilter(django_filters.FilterSet):
+    thread = django_filters.NumberFilter(field_name="thread_id", lookup_expr="exact")
+    course = django_filters.NumberFilter(field_name="thread__course_id", lookup_expr="exact")
+    author = django_filters.CharFilter(field_name="author__username", lookup_expr="exact")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Post
+        fields: list[str] = []
+
+
+class ThreadSerializer(serializers.ModelSerializer):
+    """The read shape."""
+
+    author = serializers.CharField(source="author.username", read_only=True)
+    claim = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    post_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Thread
+        fields = [
+            "id", "course", "group", "author", "title", "claim", "event", "annotation", "challenge",
+            "pinned", "locked", "created_at", "last_post_at", "post_count",
+        ]  # fmt: skip
+
+
+class ThreadCreateSerializer(serializers.Serializer):
+    course = serializers.IntegerField()
+    group = serializers.IntegerField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=20000, trim_whitespace=False, help_text="The first post.")
+    claim = serializers.CharField(required=False, allow_null=True, help_text="A claim's key.")
+    event = serializers.IntegerField(required=False, allow_null=True)
+    annotation = serializers.IntegerField(required=False, allow_null=True)
+    challenge = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ThreadModerateSerializer(serializers.Serializer):
+    pinned = serializers.BooleanField(required=False)
+    locked = serializers.BooleanField(required=False)
+    group = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Move; null: the whole course."
+    )
+
+
+class PostSerializer(serializers.ModelSerializer):
+    """The read shape; a deleted post keeps its place with no text."""
+
+    author = serializers.CharField(source="author.username", read_only=True)
+    body = serializers.SerializerMethodField()
+    body_html = serializers.SerializerMethodField()
+    mentions = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    helpful_count = serializers.IntegerField(read_only=True)
+    edited = serializers.SerializerMethodField()
+    deleted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Post
+        fields = [
+            "id", "thread", "parent", "author", "body", "body_html", "mentions", "helpful_count",
+            "created_at", "edited", "edited_at", "deleted",
+        ]  # fmt: skip
+
+    def get_body(self, post: Post) -> str:
+        return "" if post.deleted_at else post.body
+
+    def get_body_html(self, post: Post) -> str:
+        return "" if post.deleted_at else post.body_html
+
+    def get_edited(self, post: Post) -> bool:
+        return post.edited_at is not None
+
+    def get_deleted(self, post: Post) -> bool:
+        return post.deleted_at is not None
+
+
+class PostCreateSerializer(serializers.Serializer):
+    thread = serializers.IntegerField()
+    parent = serializers.IntegerField(required=False, allow_null=True)
+    body = serializers.CharField(max_length=20000, trim_whitespace=False)
+
+
+class PostUpdateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000, trim_whitespace=False)
+
+
+class HelpfulSerializer(serializers.Serializer):
+    helpful = serializers.BooleanField(help_text="Whether you now mark it helpful.")
+    helpful_count = serializers.IntegerField()
+
+
+def _one(model, field: str, value, **lookup):
+    if value in (None, ""):
+        return None
+    found = model.objects.filter(**lookup).first()
+    if found is None:
+        raise serializers.ValidationError({field: [f"There is no {field} {value!r}."]})
+    return found
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Threads you may see, filtered"),
+    create=extend_schema(request=ThreadCreateSerializer, responses={201: ThreadSerializer}),
+    partial_update=extend_schema(
+        summary="Pin, lock or move a thread (the course's TAs and instructors)",
+        request=ThreadModerateSerializer,
+        responses=ThreadSerializer,
+    ),
+)
+class ThreadViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = ThreadSerializer
+    filterset_class = ThreadFilter
+    permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Thread]:
+        return selectors.thread_list(self.request.user)
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        incoming = ThreadCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        course = selectors.course_for_user(request.user, data["course"])
+        group = _one(CourseGroup, "group", data.get("group"), pk=data.get("group"), course=course)
+        thread = services.thread_create(
+            user=request.user,
+            course=course,
+            title=data["title"],
+            body=data["body"],
+            group=group,
+            claim=_one(Claim, "claim", data.get("claim"), key=data.get("claim")),
+            event=_one(Event, "event", data.get("event"), pk=data.get("event")),
+            annotation=_one(Annotation, "annotation", data.get("annotation"), pk=data.get("annotation")),
+            challenge=_one(Challenge, "challenge", data.get("challenge"), pk=data.get("challenge")),
+        )
+        output = self.get_serializer(self.get_queryset().get(pk=thread.pk))
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        thread = self.get_object()
+        incoming = ThreadModerateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        if "pinned" in data:
+            services.thread_pin(user=request.user, thread=thread, pinned=data["pinned"])
+        if "locked" in data:
+            services.thread_lock(user=request.user, thread=thread, locked=data["locked"])
+        if "group" in data:
+            group = _one(CourseGroup, "group", data["group"], pk=data["group"], course_id=thread.course_id)
+            services.thread_move(user=request.user, thread=thread, group=group)
+        return Response(self.get_serializer(self.get_queryset().get(pk=thread.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Posts of the threads you may see, filtered"),
+    create=extend_schema(request=PostCreateSerializer, responses={201: PostSerializer}),
+    partial_update=extend_schema(request=PostUpdateSerializer, responses=PostSerializer),
+    destroy=extend_schema(summary="Delete your post (it stays as a tombstone for its replies)"),
+)
+class PostViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = PostSerializer
+    filterset_class = PostFilter
+    permission_classes = [permissions.IsAuthenticated]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Post]:
+        return selectors.post_list(self.request.user).prefetch_related("mentions")
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        incoming = PostCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        thread = selectors.thread_for_user(request.user, data["thread"])
+        parent = _one(Post, "parent", data.get("parent"), pk=data.get("parent"), thread=thread)
+        post = services.post_create(user=request.user, thread=thread, body=data["body"], parent=parent)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=post.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+    def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        post = self.get_object()
+        incoming = PostUpdateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.post_edit(user=request.user, post=post, body=incoming.validated_data["body"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=post.pk)).data)
+
+    def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
+        services.post_delete(user=request.user, post=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=HelpfulSerializer)
+    @action(detail=True, methods=["post"])
+    def helpful(self, request: Request, pk: str | None = None) -> Response:
+        """Mark the post helpful, or take your mark back (once per user)."""
+        post = self.get_object()
+        marked = services.reaction_toggle(user=request.user, post=post)
+        return Response({"helpful": marked, "helpful_count": post.reactions.count()})
