@@ -14,6 +14,7 @@ urlpatterns = [
     path("annotations/<int:pk>/edit/", views.annotation_edit, name="edit"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="delete"),
     path("annotations/<int:pk>/replies/", views.reply_create, name="reply"),
+    path("annotations/<int:pk>/helpful/", views.annotation_helpful, name="helpful"),
     path("replies/<int:pk>/edit/", views.reply_edit, name="reply-edit"),
     path("replies/<int:pk>/delete/", views.reply_delete, name="reply-delete"),
 ]

@@ -8,7 +8,7 @@ the visibility rule lives.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -187,6 +187,7 @@ def annotation_list(user, *, include_deleted: bool = False) -> QuerySet[Annotati
     replies = AnnotationReply.objects.select_related("author").order_by("created_at", "pk")
     return (
         visible_annotations(user, include_deleted=include_deleted)
+        .annotate(helpful_count=Count("reactions", distinct=True))
         .select_related("author", "group", "paragraph", "claim", "course")
         .prefetch_related("tags", Prefetch("replies", replies))
         .order_by("paragraph_anchor", "start", "created_at", "pk")

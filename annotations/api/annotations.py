@@ -19,9 +19,11 @@ from rest_framework.response import Response
 from annotations import selectors
 from annotations.anchoring import anchor
 from annotations.api import w3c
+from annotations.api.threads import HelpfulSerializer
 from annotations.models import Annotation, AnnotationReply, Claim, Paragraph
 from annotations.models.annotation import Motivation, Visibility
 from annotations.services import annotations as services
+from annotations.services.threads import reaction_toggle
 
 
 class AnnotationFilter(django_filters.FilterSet):
@@ -110,13 +112,14 @@ class AnnotationSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     edited = serializers.SerializerMethodField()
     replies = ReplySerializer(many=True, read_only=True)
+    helpful_count = serializers.IntegerField(read_only=True, help_text="How many members marked it helpful.")
 
     class Meta:
         model = Annotation
         fields = [
             "id", "url", "course", "group", "author", "document", "paragraph", "claim", "target", "anchor",
             "motivation", "tags", "body", "body_html", "visibility", "created_at", "updated_at", "edited",
-            "edited_at", "replies",
+            "edited_at", "replies", "helpful_count",
         ]  # fmt: skip
 
     def get_group(self, annotation: Annotation) -> str | None:
@@ -263,6 +266,14 @@ class AnnotationViewSet(
     def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
         services.annotation_delete(user=request.user, annotation=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=HelpfulSerializer)
+    @action(detail=True, methods=["post"])
+    def helpful(self, request: Request, pk: str | None = None) -> Response:
+        """Mark the annotation helpful, or take your mark back (once per user)."""
+        annotation = self.get_object()
+        marked = reaction_toggle(user=request.user, annotation=annotation)
+        return Response({"helpful": marked, "helpful_count": annotation.reactions.count()})
 
     @extend_schema(request=ReplyWriteSerializer, responses={201: ReplySerializer})
     @action(detail=True, methods=["post"])

@@ -8,7 +8,7 @@ an act they may not do on one they see is a 403.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotations import selectors
-from annotations.models import Annotation, Challenge, Claim, CourseGroup, Post, Thread
+from annotations.models import Annotation, Challenge, Claim, CourseGroup, Post, Thread, ThreadVisit
 from annotations.services import threads as services
 from timeline.models import Event
 
@@ -31,10 +31,23 @@ class ThreadFilter(django_filters.FilterSet):
     author = django_filters.CharFilter(field_name="author__username", lookup_expr="exact")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    unread = django_filters.BooleanFilter(method="filter_unread", label="With posts you have not read")
 
     class Meta:
         model = Thread
         fields: list[str] = []
+
+    def filter_unread(self, queryset: QuerySet[Thread], name: str, value: bool | None) -> QuerySet[Thread]:
+        if value is None:
+            return queryset
+        last_read = ThreadVisit.objects.filter(user=self.request.user, thread=OuterRef("pk")).values(
+            "last_read_at"
+        )[:1]
+        queryset = queryset.annotate(last_read=Subquery(last_read))
+        unread = Q(last_post_at__isnull=False) & (
+            Q(last_read__isnull=True) | Q(last_post_at__gt=F("last_read"))
+        )
+        return queryset.filter(unread) if value else queryset.exclude(unread)
 
 
 class PostFilter(django_filters.FilterSet):
@@ -43,10 +56,23 @@ class PostFilter(django_filters.FilterSet):
     author = django_filters.CharFilter(field_name="author__username", lookup_expr="exact")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    unread = django_filters.BooleanFilter(
+        method="filter_unread", label="Posted since you last read the thread"
+    )
 
     class Meta:
         model = Post
         fields: list[str] = []
+
+    def filter_unread(self, queryset: QuerySet[Post], name: str, value: bool | None) -> QuerySet[Post]:
+        if value is None:
+            return queryset
+        last_read = ThreadVisit.objects.filter(user=self.request.user, thread=OuterRef("thread_id")).values(
+            "last_read_at"
+        )[:1]
+        queryset = queryset.annotate(last_read=Subquery(last_read))
+        unread = ~Q(author=self.request.user) & (Q(last_read__isnull=True) | Q(created_at__gt=F("last_read")))
+        return queryset.filter(unread) if value else queryset.exclude(unread)
 
 
 class ThreadSerializer(serializers.ModelSerializer):
@@ -157,6 +183,11 @@ class ThreadViewSet(
 
     def get_queryset(self) -> QuerySet[Thread]:
         return selectors.thread_list(self.request.user)
+
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        thread = self.get_object()
+        services.thread_mark_read(user=request.user, thread=thread)
+        return Response(self.get_serializer(thread).data)
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         incoming = ThreadCreateSerializer(data=request.data)

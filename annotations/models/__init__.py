@@ -17,6 +17,7 @@ from annotations.models.discussion import (
     PostRevision,
     Reaction,
     Thread,
+    ThreadVisit,
 )
 from annotations.models.reading import Claim, ClaimEventLink, Document, Paragraph, Section, Source
 
@@ -45,4 +46,5 @@ __all__ = [
     "Source",
     "Tag",
     "Thread",
+    "ThreadVisit",
 ]

@@ -206,3 +206,17 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.kind} → {self.delivery}"
+
+
+class ThreadVisit(models.Model):
+    """When a user last read a thread: what came after is unread for them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="thread_visits")
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="visits")
+    last_read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "thread"], name="thread_visit_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.thread_id} at {self.last_read_at:%Y-%m-%d %H:%M}"

@@ -12,7 +12,16 @@ from django.utils import timezone
 
 from annotations import permissions, selectors
 from annotations.markdown import render
-from annotations.models import Annotation, Course, CourseGroup, Post, PostRevision, Reaction, Thread
+from annotations.models import (
+    Annotation,
+    Course,
+    CourseGroup,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+    ThreadVisit,
+)
 from annotations.models.discussion import NotificationKind
 from annotations.services.notifications import notify
 
@@ -227,3 +236,11 @@ def reaction_toggle(*, user, post: Post | None = None, annotation: Annotation | 
     if not selectors.visible_annotations(user).filter(pk=annotation.pk).exists():
         raise PermissionDenied("You cannot react to this annotation.")
     return _toggle(user, annotation=annotation)
+
+
+def thread_mark_read(*, user, thread: Thread) -> None:
+    """Remember that ``user`` has read ``thread`` up to now."""
+    if user.is_authenticated:
+        ThreadVisit.objects.update_or_create(
+            user=user, thread=thread, defaults={"last_read_at": timezone.now()}
+        )

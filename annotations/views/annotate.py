@@ -23,6 +23,7 @@ from annotations.highlight import Highlight, blocks_by_section, paragraph_html
 from annotations.models import Annotation, AnnotationReply, Course, Paragraph
 from annotations.models.annotation import Visibility
 from annotations.services import annotations as services
+from annotations.services.threads import reaction_toggle
 
 
 @dataclass
@@ -213,6 +214,17 @@ def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
             + f"#{annotation.paragraph_anchor}"
         )
     return render(request, "annotations/annotate/delete.html", {"annotation": annotation, "nav": "courses"})
+
+
+@login_required
+@require_POST
+def annotation_helpful(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a note helpful, or take the mark back; once per member."""
+    annotation = selectors.annotation_for_user(request.user, pk)
+    if permissions.membership_of(request.user, annotation.course_id) is None:
+        raise PermissionDenied("Only members of the course mark notes helpful.")
+    reaction_toggle(user=request.user, annotation=annotation)
+    return redirect(annotation.get_absolute_url())
 
 
 @login_required

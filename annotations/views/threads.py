@@ -140,6 +140,7 @@ def thread_detail(request: HttpRequest, pk: int, thread_pk: int) -> HttpResponse
     thread = selectors.thread_for_user(request.user, thread_pk)
     if thread.course_id != course.pk:
         raise Http404("No such thread.")
+    services.thread_mark_read(user=request.user, thread=thread)
     return render(request, "annotations/threads/detail.html", _detail_context(request, thread))
 
 

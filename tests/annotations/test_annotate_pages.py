@@ -222,3 +222,26 @@ def test_the_reading_page_runs_a_fixed_number_of_queries(
         note.replies.create(author=author, body="r", body_html="<p>r</p>")
 
     assert queries_for(as_author, reading_url) == before <= 16
+
+
+def test_members_mark_a_note_helpful_once_and_can_take_it_back(
+    client, course, author, groupmate, reading_url
+):
+    note = AnnotationFactory(course=course, author=author)
+    client.force_login(groupmate)
+    url = reverse("annotate:helpful", kwargs={"pk": note.pk})
+
+    client.post(url)
+    client.post(url)
+    client.post(url)
+
+    assert note.reactions.count() == 1
+    assert "Helpful (1)" in client.get(reading_url).content.decode()
+
+
+def test_outsiders_cannot_mark_a_note_helpful(client, course, author, other_course_student):
+    note = AnnotationFactory(course=course, author=author)
+    client.force_login(other_course_student)
+
+    assert client.post(reverse("annotate:helpful", kwargs={"pk": note.pk})).status_code == 404
+    assert not note.reactions.exists()

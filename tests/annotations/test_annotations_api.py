@@ -258,3 +258,18 @@ def test_the_list_runs_a_fixed_number_of_queries(api, course, author, groupmate)
         note.replies.create(author=author, body="r", body_html="<p>r</p>")
 
     assert queries_for(api, URL) == before <= 10
+
+
+def test_helpful_is_once_per_member_and_counted(api, course, author, groupmate):
+    note = AnnotationFactory(course=course, author=author)
+    other = APIClient()
+    other.force_authenticate(groupmate)
+
+    first = other.post(f"{URL}{note.pk}/helpful/").json()
+    again = other.post(f"{URL}{note.pk}/helpful/").json()
+    mine = api.post(f"{URL}{note.pk}/helpful/").json()
+
+    assert first == {"helpful": True, "helpful_count": 1}
+    assert again == {"helpful": False, "helpful_count": 0}
+    assert mine == {"helpful": True, "helpful_count": 1}
+    assert api.get(f"{URL}{note.pk}/").json()["helpful_count"] == 1

@@ -161,3 +161,34 @@ def test_post_list_queries_are_bounded(group_thread, author, django_assert_max_n
     with django_assert_max_num_queries(8):
         response = client.get(POSTS, {"thread": group_thread.pk})
     assert response.data["count"] == 41
+
+
+def test_unread_threads_and_posts_are_those_posted_since_you_last_read(
+    group_thread, course_thread, author, groupmate
+):
+    mate = client_for(groupmate)
+
+    unread_before = {t["id"] for t in mate.get("/api/v1/threads/", {"unread": "true"}).json()["results"]}
+    mate.get(f"/api/v1/threads/{group_thread.pk}/")  # reading the thread marks it read
+    unread_after = {t["id"] for t in mate.get("/api/v1/threads/", {"unread": "true"}).json()["results"]}
+    reply = services.post_create(user=author, thread=group_thread, body="Something new")
+    unread_again = {t["id"] for t in mate.get("/api/v1/threads/", {"unread": "true"}).json()["results"]}
+    new_posts = [
+        p["id"]
+        for p in mate.get("/api/v1/posts/", {"unread": "true", "thread": group_thread.pk}).json()["results"]
+    ]
+    own_posts = client_for(author).get("/api/v1/posts/", {"unread": "true", "thread": group_thread.pk}).json()
+
+    assert unread_before == {group_thread.pk, course_thread.pk}
+    assert unread_after == {course_thread.pk}
+    assert unread_again == {group_thread.pk, course_thread.pk}
+    assert new_posts == [reply.pk]
+    assert all(p["author"] != "author" for p in own_posts["results"])
+
+
+def test_the_thread_page_marks_it_read(client, group_thread, course, groupmate):
+    client.force_login(groupmate)
+
+    client.get(f"/courses/{course.pk}/threads/{group_thread.pk}/")
+
+    assert group_thread.visits.get(user=groupmate).last_read_at >= group_thread.last_post_at
