@@ -240,7 +240,12 @@ def reaction_toggle(*, user, post: Post | None = None, annotation: Annotation | 
 
 def thread_mark_read(*, user, thread: Thread) -> None:
     """Remember that ``user`` has read ``thread`` up to now."""
-    if user.is_authenticated:
-        ThreadVisit.objects.update_or_create(
-            user=user, thread=thread, defaults={"last_read_at": timezone.now()}
+    if not user.is_authenticated:
+        return
+    now = timezone.now()
+    # One UPDATE on every visit after the first; on the first, one INSERT that a
+    # simultaneous first visit cannot make fail.
+    if not ThreadVisit.objects.filter(user=user, thread=thread).update(last_read_at=now):
+        ThreadVisit.objects.bulk_create(
+            [ThreadVisit(user=user, thread=thread, last_read_at=now)], ignore_conflicts=True
         )
