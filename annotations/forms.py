@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models import Claim, ClaimEventLink, CourseGroup, Document, Source
@@ -406,3 +407,18 @@ class ThreadMoveForm(forms.Form):
     def __init__(self, *args, groups=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["group"].queryset = groups if groups is not None else CourseGroup.objects.none()
+
+
+def add_service_errors(
+    form: forms.Form, error: ValidationError, *, aliases: dict[str, str] | None = None
+) -> None:
+    """Put a service's ``ValidationError`` messages beside the fields they name.
+
+    ``aliases`` sends messages about a field the reader cannot see (a hidden offset, say)
+    to one they can; messages about anything else go above the form.
+    """
+    visible = {field.name for field in form.visible_fields()}
+    for name, messages in getattr(error, "message_dict", {"__all__": error.messages}).items():
+        target = (aliases or {}).get(name, name)
+        for message in messages:
+            form.add_error(target if target in visible else None, message)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
 from annotations.anchoring import Anchor, anchor
-from annotations.forms import AnnotationEditForm, AnnotationForm, ReplyForm
+from annotations.forms import AnnotationEditForm, AnnotationForm, ReplyForm, add_service_errors
 from annotations.highlight import Highlight, blocks_by_section, paragraph_html
 from annotations.models import Annotation, AnnotationReply, Course, Paragraph
 from annotations.models.annotation import Visibility
@@ -40,20 +40,6 @@ class ParagraphBlock:
     html: str = ""
     notes: list[Placed] = field(default_factory=list)
     form: AnnotationForm | None = None
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Put a service's messages on the form's fields; those about hidden fields (the
-    offsets the selection script fills) go on the quote, which the reader can see."""
-    visible = {field.name for field in form.visible_fields()}
-    for name, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        target = (
-            name
-            if name in visible
-            else ("exact" if name in {"start", "end"} and "exact" in visible else None)
-        )
-        for message in messages_:
-            form.add_error(target, message)
 
 
 def _place(annotations: list[Annotation]) -> tuple[dict[int, list[Placed]], list[Placed]]:
@@ -160,7 +146,7 @@ def annotation_create(request: HttpRequest, pk: int) -> HttpResponse:
                 visibility=data["visibility"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
             messages.success(request, "Your annotation is saved.")
             return redirect(annotation.get_absolute_url())
@@ -190,7 +176,7 @@ def annotation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.annotation_update(user=request.user, annotation=annotation, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
             messages.success(request, "Your annotation is updated.")
             return redirect(annotation.get_absolute_url())
@@ -236,7 +222,7 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.reply_create(user=request.user, annotation=annotation, body=form.cleaned_data["body"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
             messages.success(request, "Your reply is posted.")
             return redirect(annotation.get_absolute_url())
@@ -265,7 +251,7 @@ def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.reply_update(user=request.user, reply=reply, body=form.cleaned_data["body"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
             messages.success(request, "Your reply is updated.")
             return redirect(reply.annotation.get_absolute_url())

@@ -22,6 +22,7 @@ from annotations.forms import (
     ChallengeResolveForm,
     ChallengeResponseForm,
     EvidenceFilterForm,
+    add_service_errors,
 )
 from annotations.models import Claim, Course, Source
 from annotations.models.challenges import Challenge
@@ -51,14 +52,6 @@ def _citable_sources(user, course: Course) -> list[Source]:
     """The reading's sources and the course's own (the reading's footnotes are no sources)."""
     visible = selectors.visible_sources(user).exclude(kind=Source.Kind.NOTE)
     return list(visible.filter(course__isnull=True)) + list(visible.filter(course=course))
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    visible = {field.name for field in form.visible_fields()}
-    for name, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        target = name if name in visible else ("source_1" if name == "citations" else None)
-        for message in messages_:
-            form.add_error(target, message)
 
 
 @login_required
@@ -144,7 +137,7 @@ def challenge_create(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 visibility=form.cleaned_data["visibility"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, aliases={"citations": "source_1"})
         else:
             messages.success(request, "Your challenge is filed.")
             return redirect("challenges:claim", pk=course.pk, key=claim.key)
@@ -175,7 +168,7 @@ def challenge_respond(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.challenge_respond(user=request.user, challenge=challenge, body=form.cleaned_data["body"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, aliases={"citations": "source_1"})
         else:
             messages.success(request, "Your response is posted.")
             return _back(challenge)
@@ -212,7 +205,7 @@ def challenge_resolve(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, STALE)
             return _page_again(request, challenge, 409)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, aliases={"citations": "source_1"})
         else:
             messages.success(request, "The challenge is resolved.")
             return _back(challenge)

@@ -29,19 +29,13 @@ from annotations.forms import (
     MemberAddForm,
     MemberGroupForm,
     MemberRoleForm,
+    add_service_errors,
 )
 from annotations.models import Course, CourseGroup, Membership
 from annotations.models.courses import Role
 from annotations.services import courses as services
 
 COURSES_PER_PAGE = 50
-
-
-def _add_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's messages beside the fields they name (the rest above the form)."""
-    for name, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        for message in messages_:
-            form.add_error(name if name in form.fields else None, message)
 
 
 def _course(request: HttpRequest, pk: int) -> Course:
@@ -98,7 +92,7 @@ def course_join(request: HttpRequest) -> HttpResponse:
         try:
             membership, created = services.course_join(user=request.user, code=form.cleaned_data["code"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             course = membership.course
             if created:
@@ -119,7 +113,7 @@ def course_create(request: HttpRequest) -> HttpResponse:
         try:
             course = services.course_create(user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -229,7 +223,7 @@ def _act(
         try:
             message = act(form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, message)
             return _to_manage(course)

@@ -18,19 +18,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
-from annotations.forms import DecisionForm, EventProposalForm, LinkProposalForm
+from annotations.forms import DecisionForm, EventProposalForm, LinkProposalForm, add_service_errors
 from annotations.models import Claim, Course
 from annotations.models.challenges import ProposalStatus
 from annotations.services import links as services
 from timeline import selectors as timeline_selectors
 from timeline.layout import layout
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Put a service's messages on the form's fields (or the form, for fields it lacks)."""
-    for name, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        for message in messages_:
-            form.add_error(name if name in form.fields else None, message)
 
 
 def _claim_context(request: HttpRequest, course: Course, claim: Claim, form: LinkProposalForm) -> dict:
@@ -76,7 +69,7 @@ def claim_links(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Your link is proposed; the course's staff will review it.")
             return redirect("links:claim", pk=course.pk, key=claim.key)
@@ -167,7 +160,7 @@ def propose_event(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.event_propose(user=request.user, course=course, **form.cleaned_data)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, "Your event is proposed; the course's staff will review it.")
                 return redirect("links:course-timeline", pk=course.pk)

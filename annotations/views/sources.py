@@ -15,11 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from annotations import permissions, selectors
-from annotations.forms import SourceForm, SourceImportForm
+from annotations.forms import SourceForm, SourceImportForm, add_service_errors
 from annotations.models import Course
 from annotations.services import sources as services
 from annotations.services.sources import ImportReport
-from annotations.views.courses import _add_errors
 
 REUSED = "Already in the bibliography — reused: {citation}"
 ADDED = "Added: {citation}"
@@ -71,7 +70,7 @@ def _add(request: HttpRequest, course: Course) -> HttpResponse:
         try:
             source, created = services.source_add(user=request.user, course=course, **form.source_fields())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             message = ADDED if created else REUSED
             messages.success(request, message.format(citation=source.citation))
@@ -85,7 +84,7 @@ def _import(request: HttpRequest, course: Course) -> HttpResponse:
         try:
             report = services.sources_import(user=request.user, course=course, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             status = 400 if report.errors and not (report.added or report.reused) else 200
             kept = None if report.errors else SourceImportForm(prefix="import")

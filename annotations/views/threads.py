@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
-from annotations.forms import PostForm, ThreadForm, ThreadMoveForm
+from annotations.forms import PostForm, ThreadForm, ThreadMoveForm, add_service_errors
 from annotations.models import Claim, Post
 from annotations.services import threads as services
 from timeline.models import Event
@@ -53,13 +53,6 @@ def _target(request: HttpRequest, course) -> dict:
     return {}
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    fields = set(form.fields)
-    for name, errors in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        for message in errors:
-            form.add_error(name if name in fields else None, message)
-
-
 @login_required
 def thread_list(request: HttpRequest, pk: int) -> HttpResponse:
     course = selectors.course_for_user(request.user, pk)
@@ -83,7 +76,7 @@ def thread_list(request: HttpRequest, pk: int) -> HttpResponse:
                     **target,
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 return redirect("threads:detail", pk=course.pk, thread_pk=thread.pk)
         status = 400
@@ -204,7 +197,7 @@ def post_edit(request: HttpRequest, post_pk: int) -> HttpResponse:
         try:
             services.post_edit(user=request.user, post=post, body=form.cleaned_data["body"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             url = reverse("threads:detail", args=[post.thread.course_id, post.thread_id])
             return redirect(f"{url}#post-{post.pk}")
