@@ -159,19 +159,24 @@ def visible_annotations(user, *, include_deleted: bool = False) -> QuerySet[Anno
     instructors. Course: every member. Nothing outside the user's courses; site staff see
     every course's shared work. Deleted annotations (tombstones) only when asked for.
     """
+    return _visible_course_work(user, Annotation.objects.all(), include_deleted=include_deleted)
+
+
+def _visible_course_work(user, rows: QuerySet, *, include_deleted: bool) -> QuerySet:
+    """The visibility rule over any student work that has a course, an author, a
+    ``visibility`` (private, group, course), a group and a ``deleted_at``."""
     if not user.is_authenticated:
-        return Annotation.objects.none()
-    annotations = Annotation.objects.all()
+        return rows.none()
     if not include_deleted:
-        annotations = annotations.filter(deleted_at__isnull=True)
+        rows = rows.filter(deleted_at__isnull=True)
     shared = ~Q(visibility=Visibility.PRIVATE)
     if user.is_superuser:
-        return annotations.filter(Q(author=user) | shared)
+        return rows.filter(Q(author=user) | shared)
     memberships = Membership.objects.filter(user=user)
     courses = memberships.values("course")
     taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
     groups = memberships.exclude(group=None).values("group")
-    return annotations.filter(
+    return rows.filter(
         Q(course__in=courses)
         & (
             Q(author=user)
@@ -351,27 +356,7 @@ def visible_challenges(user, *, include_deleted: bool = False):
     """
     from annotations.models.challenges import Challenge
 
-    if not user.is_authenticated:
-        return Challenge.objects.none()
-    challenges = Challenge.objects.all()
-    if not include_deleted:
-        challenges = challenges.filter(deleted_at__isnull=True)
-    shared = ~Q(visibility=Visibility.PRIVATE)
-    if user.is_superuser:
-        return challenges.filter(Q(author=user) | shared)
-    memberships = Membership.objects.filter(user=user)
-    courses = memberships.values("course")
-    taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
-    groups = memberships.exclude(group=None).values("group")
-    return challenges.filter(
-        Q(course__in=courses)
-        & (
-            Q(author=user)
-            | Q(course__in=taught) & shared
-            | Q(visibility=Visibility.COURSE)
-            | Q(visibility=Visibility.GROUP, group__in=groups)
-        )
-    )
+    return _visible_course_work(user, Challenge.objects.all(), include_deleted=include_deleted)
 
 
 def challenge_list(user, *, include_deleted: bool = False):

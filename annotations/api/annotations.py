@@ -196,6 +196,7 @@ class ReplyWriteSerializer(serializers.Serializer):
     destroy=extend_schema(summary="Delete your annotation (it stays as a tombstone for its replies)"),
 )
 class AnnotationViewSet(
+    w3c.JSONLDOnRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -206,13 +207,6 @@ class AnnotationViewSet(
     filterset_class = AnnotationFilter
     permission_classes = [permissions.IsAuthenticated]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_renderers(self):
-        # Only a single annotation has a W3C JSON-LD form.
-        renderers = super().get_renderers()
-        if self.action == "retrieve":
-            renderers.append(w3c.JSONLDRenderer())
-        return renderers
 
     def get_queryset(self) -> QuerySet[Annotation]:
         return selectors.annotation_list(self.request.user).select_related("document")

@@ -261,6 +261,7 @@ def challenge_jsonld(challenge: Challenge, request: HttpRequest) -> dict[str, An
     destroy=extend_schema(summary="Delete your challenge (it stays as a tombstone for its thread)"),
 )
 class ChallengeViewSet(
+    w3c.JSONLDOnRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -271,12 +272,6 @@ class ChallengeViewSet(
     filterset_class = ChallengeFilter
     permission_classes = [permissions.IsAuthenticated]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_renderers(self):
-        renderers = super().get_renderers()
-        if self.action == "retrieve":
-            renderers.append(w3c.JSONLDRenderer())
-        return renderers
 
     def get_queryset(self) -> QuerySet[Challenge]:
         return selectors.challenge_list(self.request.user)

@@ -191,6 +191,16 @@ def _annotation(annotation: Annotation, request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+class JSONLDOnRetrieveMixin:
+    """For viewsets whose single objects also have a W3C JSON-LD form (lists do not)."""
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if self.action == "retrieve":
+            renderers.append(JSONLDRenderer())
+        return renderers
+
+
 def annotation_jsonld(annotation: Annotation, request: HttpRequest) -> dict[str, Any]:
     """One annotation as a W3C Web Annotation (JSON-LD); a deleted one (a tombstone) is never
     exported, whoever asks: ``Http404``.
