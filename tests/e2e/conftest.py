@@ -67,7 +67,15 @@ def page(browser, live_server) -> Iterator[object]:
     page.problems = []
     page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
     page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda request: page.problems.append(f"request failed: {request.url}"))
+    # A request the browser itself cancels because the page moved on (net::ERR_ABORTED, e.g.
+    # a favicon still loading during a navigation) is no fault of the site.
+    page.on(
+        "requestfailed",
+        lambda request: (
+            "ERR_ABORTED" not in (request.failure or "")
+            and page.problems.append(f"request failed: {request.url} ({request.failure})")
+        ),
+    )
     page.on(
         "response",
         lambda response: (
