@@ -1,6 +1,7 @@
 """The annotations app's models, one module per concept."""
 
 from annotations.models.annotation import Annotation, AnnotationReply, Tag
+from annotations.models.assignments import Assignment, Extension, Grade
 from annotations.models.challenges import (
     Challenge,
     ChallengeResponse,
@@ -24,6 +25,7 @@ from annotations.models.reading import Claim, ClaimEventLink, Document, Paragrap
 __all__ = [
     "Annotation",
     "AnnotationReply",
+    "Assignment",
     "Challenge",
     "ChallengeResponse",
     "ChallengeSource",
@@ -34,6 +36,8 @@ __all__ = [
     "Document",
     "Erratum",
     "EventProposal",
+    "Extension",
+    "Grade",
     "LinkProposal",
     "Membership",
     "Notification",

@@ -85,6 +85,11 @@ class Annotation(models.Model):
     imported_from = models.CharField(
         max_length=300, blank=True, help_text=_("Where an imported annotation came from.")
     )
+    anonymous_to_peers = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Made for an anonymous assignment: classmates do not see who wrote it."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     edited_at = models.DateTimeField(null=True, blank=True)

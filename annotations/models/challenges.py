@@ -74,6 +74,11 @@ class Challenge(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    anonymous_to_peers = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Made for an anonymous assignment: classmates do not see who wrote it."),
+    )
     sources = models.ManyToManyField(Source, through="ChallengeSource", related_name="challenges", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -161,6 +161,7 @@ class NotificationKind(models.TextChoices):
     CHALLENGE_RESOLVED = "challenge_resolved", _("my challenges resolved")
     LINK_DECIDED = "link_decided", _("my link proposals decided")
     MODERATION = "moderation", _("moderation of my content")
+    GRADE_RELEASED = "grade_released", _("my grades released")
 
 
 class Delivery(models.TextChoices):

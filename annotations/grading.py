@@ -1,0 +1,512 @@
+"""What counts toward an assignment, for whom, and the score it earns.
+
+The rules, in one place (pages, API, exports and the dashboard all read them here):
+
+- **Scope.** An assignment with neither sections nor claims covers the whole reading.
+  Otherwise a claim is in scope when it is chosen or lies in a chosen section (with its
+  subsections); a paragraph is in scope when it lies in a chosen section or holds a chosen
+  claim. An annotation is in scope when its paragraph or its claim is; a challenge or a
+  link proposal when its claim is; a reply when what it answers is (an annotation, a
+  challenge, or a discussion thread about a claim, an annotation or a challenge in scope;
+  with the whole reading in scope every thread of the course counts).
+- **What counts.** Only work staff can see and that still stands: annotations with a note
+  (a bare highlight does not count) shared with the group or the course, challenges that
+  are not private, the distinct sources those challenges cite, replies, responses and
+  posts that are not deleted, link proposals that were not declined.
+- **Dates.** Work counts from ``opens_at`` to the student's due date (an extension moves
+  it) and, marked late, until the end of the late window: the later of the assignment's
+  ``late_until`` and the extension's. Work after that does not count.
+- **Group work.** Each member is credited with the whole group's work (each piece
+  inside its own author's dates); sources are counted once per group.
+- **Score.** All or nothing: the points when every requirement is met, else 0. Scaled:
+  the points times the mean over requirements of min(done, asked) ÷ asked. When late work
+  was needed to meet a requirement the score loses ``late_penalty`` percent. Staff may
+  override the score; the override, when there is one, is the grade.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+
+from annotations.models import (
+    Annotation,
+    AnnotationReply,
+    Challenge,
+    ChallengeResponse,
+    ChallengeSource,
+    Claim,
+    LinkProposal,
+    Membership,
+    Paragraph,
+    Post,
+    Section,
+)
+from annotations.models.annotation import Visibility
+from annotations.models.assignments import REQUIREMENTS, Assignment, Extension, Grade, Scoring, WorkMode
+from annotations.models.challenges import ProposalStatus
+from annotations.models.courses import Role
+
+CENT = Decimal("0.01")
+
+REQUIREMENT_LABELS = {
+    "annotations": "annotations",
+    "challenges": "challenges",
+    "sources": "sources cited",
+    "replies": "replies",
+    "links": "claim–event links",
+}
+
+
+class Scope:
+    """The part of the reading an assignment covers, as queries and as sets of ids."""
+
+    def __init__(self, assignment: Assignment) -> None:
+        self.assignment = assignment
+        self.reading_id = assignment.course.reading_id
+        chosen_sections = {section.pk for section in assignment.sections.all()}
+        self.chosen_claim_ids = frozenset(claim.pk for claim in assignment.claims.all())
+        self.whole = not chosen_sections and not self.chosen_claim_ids
+        self.section_ids = (
+            frozenset(self._with_subsections(chosen_sections)) if chosen_sections else frozenset()
+        )
+
+    def _with_subsections(self, chosen: set[int]) -> set[int]:
+        children = defaultdict(list)
+        for pk, parent_id in Section.objects.filter(document_id=self.reading_id).values_list(
+            "pk", "parent_id"
+        ):
+            children[parent_id].append(pk)
+        found, stack = set(), list(chosen)
+        while stack:
+            pk = stack.pop()
+            if pk not in found:
+                found.add(pk)
+                stack.extend(children[pk])
+        return found
+
+    def claims(self) -> QuerySet[Claim]:
+        """The claims in scope."""
+        claims = Claim.objects.filter(paragraph__document_id=self.reading_id)
+        if self.whole:
+            return claims
+        return claims.filter(Q(pk__in=self.chosen_claim_ids) | Q(paragraph__section__in=self.section_ids))
+
+    def paragraphs(self) -> QuerySet[Paragraph]:
+        """The paragraphs in scope."""
+        paragraphs = Paragraph.objects.filter(document_id=self.reading_id)
+        if self.whole:
+            return paragraphs
+        return paragraphs.filter(
+            Q(section__in=self.section_ids) | Q(claims__in=self.chosen_claim_ids)
+        ).distinct()
+
+    @cached_property
+    def claim_ids(self) -> frozenset[int]:
+        return frozenset(self.claims().values_list("pk", flat=True))
+
+    @cached_property
+    def paragraph_ids(self) -> frozenset[int]:
+        return frozenset(self.paragraphs().values_list("pk", flat=True))
+
+    def annotation_q(self, prefix: str = "") -> Q:
+        """Annotations (reached through ``prefix``) in scope."""
+        if self.whole:
+            return Q()
+        return Q(**{f"{prefix}paragraph__in": self.paragraphs().values("pk")}) | Q(
+            **{f"{prefix}claim__in": self.claims().values("pk")}
+        )
+
+    def claim_q(self, prefix: str = "") -> Q:
+        """Rows whose claim (reached through ``prefix``) is in scope."""
+        if self.whole:
+            return Q()
+        return Q(**{f"{prefix}claim__in": self.claims().values("pk")})
+
+    def thread_q(self, prefix: str = "") -> Q:
+        """Threads (reached through ``prefix``) about something in scope."""
+        if self.whole:
+            return Q()
+        return (
+            self.claim_q(prefix)
+            | self.annotation_q(f"{prefix}annotation__")
+            | self.claim_q(f"{prefix}challenge__")
+        )
+
+    def covers_annotation(self, annotation: Annotation) -> bool:
+        if self.whole:
+            return annotation.document_id == self.reading_id
+        return annotation.paragraph_id in self.paragraph_ids or annotation.claim_id in self.claim_ids
+
+    def covers_claim(self, claim_id: int | None) -> bool:
+        if self.whole:
+            return claim_id is not None
+        return claim_id in self.claim_ids
+
+    def describe(self) -> str:
+        """The scope in words, for pages and exports."""
+        if self.whole:
+            return "the whole reading"
+        parts = [section.title for section in self.assignment.sections.all()]
+        parts += [claim.key for claim in self.assignment.claims.all()]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Window:
+    """When one student's work counts: on time until ``due_at``, late until ``closes_at``."""
+
+    opens_at: datetime
+    due_at: datetime
+    closes_at: datetime
+    extended: bool = False
+
+    def timing(self, moment: datetime) -> str | None:
+        """``"on_time"``, ``"late"`` or ``None`` (outside the dates: does not count)."""
+        if moment < self.opens_at or moment > self.closes_at:
+            return None
+        return "on_time" if moment <= self.due_at else "late"
+
+
+def window_for(assignment: Assignment, extension: Extension | None = None) -> Window:
+    if extension is None:
+        return Window(assignment.opens_at, assignment.due_at, assignment.closes_at)
+    closes_at = max(extension.late_until or extension.due_at, assignment.closes_at)
+    return Window(assignment.opens_at, extension.due_at, closes_at, extended=True)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One requirement for one student: asked, done on time, done late."""
+
+    required: int
+    on_time: int = 0
+    late: int = 0
+
+    @property
+    def counted(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.required - self.counted)
+
+    @property
+    def met(self) -> bool:
+        return self.counted >= self.required
+
+    @property
+    def needed_late(self) -> bool:
+        """Late work was needed to get as far as this: it is marked late."""
+        return self.on_time < self.required and self.late > 0
+
+
+@dataclass
+class Progress:
+    """One student's standing on one assignment."""
+
+    assignment: Assignment
+    student: object
+    group: object | None
+    window: Window
+    tallies: dict[str, Tally]
+    grade: Grade | None = None
+    auto_score: Decimal = field(init=False)
+    formula: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.auto_score, self.formula = score(self.assignment, self.tallies)
+
+    @property
+    def late(self) -> bool:
+        return any(tally.needed_late for tally in self.tallies.values())
+
+    @property
+    def complete(self) -> bool:
+        return all(tally.met for tally in self.tallies.values())
+
+    @property
+    def overridden(self) -> bool:
+        return self.grade is not None and self.grade.score is not None
+
+    @property
+    def score(self) -> Decimal:
+        """The grade: staff's override when there is one, else the automatic score."""
+        return self.grade.score if self.overridden else self.auto_score
+
+    @property
+    def feedback_html(self) -> str:
+        return self.grade.feedback_html if self.grade else ""
+
+    @property
+    def missing(self) -> dict[str, int]:
+        return {kind: tally.missing for kind, tally in self.tallies.items() if tally.missing}
+
+
+def _number(value: Decimal) -> str:
+    text = f"{value.quantize(CENT, ROUND_HALF_UP):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def score(assignment: Assignment, tallies: dict[str, Tally]) -> tuple[Decimal, str]:
+    """The automatic score for these tallies and the formula that gave it, in words."""
+    points = Decimal(assignment.points)
+    asked = [tally for tally in tallies.values() if tally.required]
+    if not asked:
+        return points.quantize(CENT), f"nothing is asked: {_number(points)}"
+    if assignment.scoring == Scoring.ALL_OR_NOTHING:
+        met = sum(1 for tally in asked if tally.met)
+        base = points if met == len(asked) else Decimal(0)
+        formula = f"{met} of {len(asked)} requirements met → {_number(base)}"
+    else:
+        fraction = sum(Decimal(min(t.counted, t.required)) / Decimal(t.required) for t in asked) / len(asked)
+        base = points * fraction
+        terms = " + ".join(f"{min(t.counted, t.required)}/{t.required}" for t in asked)
+        formula = f"{_number(points)} × ({terms}) ÷ {len(asked)} = {_number(base)}"
+    result = base
+    if assignment.late_penalty and any(tally.needed_late for tally in asked) and base:
+        result = base * (100 - assignment.late_penalty) / 100
+        formula += f"; late: − {assignment.late_penalty}% = {_number(result)}"
+    return result.quantize(CENT, ROUND_HALF_UP), formula
+
+
+# -- counting ---------------------------------------------------------------------------
+
+
+class _Counter:
+    """Counts each student's work per requirement in a fixed number of queries."""
+
+    def __init__(self, assignment: Assignment, windows: dict[int, Window], default: Window) -> None:
+        self.assignment = assignment
+        self.course_id = assignment.course_id
+        self.scope = Scope(assignment)
+        self.windows = windows
+        self.default = default
+
+    def _bounds(self, author: str) -> tuple[Case | Value, Case | Value]:
+        """Per-author due date and close date as SQL, from the extensions."""
+        if not self.windows:
+            return Value(self.default.due_at), Value(self.default.closes_at)
+        due = Case(
+            *[When(**{f"{author}_id": pk, "then": Value(w.due_at)}) for pk, w in self.windows.items()],
+            default=Value(self.default.due_at),
+            output_field=DateTimeField(),
+        )
+        closes = Case(
+            *[When(**{f"{author}_id": pk, "then": Value(w.closes_at)}) for pk, w in self.windows.items()],
+            default=Value(self.default.closes_at),
+            output_field=DateTimeField(),
+        )
+        return due, closes
+
+    def _dated(self, rows: QuerySet, author: str, created: str) -> QuerySet:
+        due, closes = self._bounds(author)
+        return (
+            rows.alias(_due=due, _closes=closes)
+            .filter(**{f"{created}__gte": self.assignment.opens_at})
+            .filter(**{f"{created}__lte": F("_closes")})
+        )
+
+    def tally(self, rows: QuerySet, *, author: str, created: str = "created_at", authors=None) -> dict:
+        """``{author_id: (on_time, late)}`` for the rows inside each author's dates."""
+        rows = self._dated(rows, author, created)
+        if authors is not None:
+            rows = rows.filter(**{f"{author}_id__in": authors})
+        found = rows.values(f"{author}_id").annotate(
+            total=Count("pk"), on_time=Count("pk", filter=Q(**{f"{created}__lte": F("_due")}))
+        )
+        return {row[f"{author}_id"]: (row["on_time"], row["total"] - row["on_time"]) for row in found}
+
+    def annotations(self) -> QuerySet:
+        return Annotation.objects.filter(
+            self.scope.annotation_q(),
+            course_id=self.course_id,
+            deleted_at__isnull=True,
+        ).exclude(Q(visibility=Visibility.PRIVATE) | Q(body=""))
+
+    def challenges(self) -> QuerySet:
+        return Challenge.objects.filter(
+            self.scope.claim_q(), course_id=self.course_id, deleted_at__isnull=True
+        ).exclude(visibility=Visibility.PRIVATE)
+
+    def citations(self) -> QuerySet:
+        return ChallengeSource.objects.filter(challenge__in=self.challenges().values("pk"))
+
+    def reply_sets(self) -> list[tuple[QuerySet, str]]:
+        counted_annotations = Annotation.objects.filter(
+            self.scope.annotation_q(), course_id=self.course_id, deleted_at__isnull=True
+        ).exclude(visibility=Visibility.PRIVATE)
+        return [
+            (
+                AnnotationReply.objects.filter(
+                    annotation__in=counted_annotations.values("pk"), deleted_at__isnull=True
+                ),
+                "author",
+            ),
+            (
+                ChallengeResponse.objects.filter(
+                    challenge__in=self.challenges().values("pk"), deleted_at__isnull=True
+                ),
+                "author",
+            ),
+            (
+                Post.objects.filter(
+                    self.scope.thread_q("thread__"), thread__course_id=self.course_id, deleted_at__isnull=True
+                ),
+                "author",
+            ),
+        ]
+
+    def links(self) -> QuerySet:
+        return LinkProposal.objects.filter(self.scope.claim_q(), course_id=self.course_id).exclude(
+            status=ProposalStatus.DECLINED
+        )
+
+    def distinct_sources(self, units: dict[int, int]) -> dict[int, tuple[int, int]]:
+        """Distinct sources per unit (``units`` maps author → unit id) — each source once."""
+        if not units:
+            return {}
+        unit = Case(
+            *[When(challenge__author_id=pk, then=Value(unit_id)) for pk, unit_id in units.items()],
+            default=Value(None),
+            output_field=IntegerField(),
+        )
+        rows = self._dated(self.citations(), "challenge__author", "challenge__created_at")
+        found = (
+            rows.filter(challenge__author_id__in=list(units))
+            .annotate(_unit=unit)
+            .values("_unit")
+            .annotate(
+                total=Count("source", distinct=True),
+                on_time=Count("source", distinct=True, filter=Q(challenge__created_at__lte=F("_due"))),
+            )
+        )
+        return {row["_unit"]: (row["on_time"], row["total"] - row["on_time"]) for row in found}
+
+    def count(self, units: dict[int, int]) -> dict[int, dict[str, tuple[int, int]]]:
+        """``{unit: {requirement: (on_time, late)}}`` for the requirements the assignment asks for."""
+        required = self.assignment.required()
+        authors = list(units)
+        per_author: dict[str, dict[int, tuple[int, int]]] = {}
+        if required["annotations"]:
+            per_author["annotations"] = self.tally(self.annotations(), author="author", authors=authors)
+        if required["challenges"]:
+            per_author["challenges"] = self.tally(self.challenges(), author="author", authors=authors)
+        if required["replies"]:
+            merged: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+            for rows, author in self.reply_sets():
+                for pk, (on_time, late) in self.tally(rows, author=author, authors=authors).items():
+                    merged[pk] = (merged[pk][0] + on_time, merged[pk][1] + late)
+            per_author["replies"] = dict(merged)
+        if required["links"]:
+            per_author["links"] = self.tally(self.links(), author="proposer", authors=authors)
+        result: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+        for kind, counts in per_author.items():
+            for pk, (on_time, late) in counts.items():
+                unit = units[pk]
+                before = result[unit].get(kind, (0, 0))
+                result[unit][kind] = (before[0] + on_time, before[1] + late)
+        if required["sources"]:
+            for unit, pair in self.distinct_sources(units).items():
+                result[unit]["sources"] = pair
+        return result
+
+
+def class_progress(
+    assignment: Assignment, *, students: Iterable[int] | None = None, group_id: int | None = None
+) -> list[Progress]:
+    """Every student's progress on ``assignment`` (or those asked for), by username.
+
+    A fixed number of queries, whatever the size of the class: the students, their
+    extensions and grades, the scope, and one query per kind of work asked for.
+    """
+    memberships = (
+        Membership.objects.filter(course_id=assignment.course_id, role=Role.STUDENT)
+        .select_related("user", "group")
+        .order_by("user__username")
+    )
+    if group_id is not None:
+        memberships = memberships.filter(group_id=group_id)
+    all_members = list(memberships if students is None else memberships.filter(user_id__in=list(students)))
+    if assignment.work_mode == WorkMode.GROUP:
+        # Group work needs every member of the groups concerned, not only the students asked for.
+        group_ids = {m.group_id for m in all_members if m.group_id}
+        team = list(
+            Membership.objects.filter(
+                course_id=assignment.course_id, role=Role.STUDENT, group_id__in=group_ids
+            )
+        )
+        # Groups and lone students share one key space: groups are negative.
+        units = {m.user_id: -m.group_id for m in team}
+        units.update({m.user_id: -m.group_id if m.group_id else m.user_id for m in all_members})
+    else:
+        units = {m.user_id: m.user_id for m in all_members}
+    if not all_members:
+        return []
+    extensions = {
+        ext.student_id: ext
+        for ext in Extension.objects.filter(assignment=assignment, student_id__in=list(units))
+    }
+    windows = {pk: window_for(assignment, ext) for pk, ext in extensions.items()}
+    default = window_for(assignment)
+    grades = {
+        grade.student_id: grade
+        for grade in Grade.objects.filter(
+            assignment=assignment, student_id__in=[m.user_id for m in all_members]
+        ).select_related("graded_by")
+    }
+    counts = _Counter(assignment, windows, default).count(units)
+    required = assignment.required()
+    asked = [kind for kind in REQUIREMENTS if required[kind]]
+    progress = []
+    for membership in all_members:
+        found = counts.get(units[membership.user_id], {})
+        tallies = {kind: Tally(required[kind], *found.get(kind, (0, 0))) for kind in asked}
+        progress.append(
+            Progress(
+                assignment=assignment,
+                student=membership.user,
+                group=membership.group,
+                window=windows.get(membership.user_id, default),
+                tallies=tallies,
+                grade=grades.get(membership.user_id),
+            )
+        )
+    return progress
+
+
+def student_progress(assignment: Assignment, student) -> Progress | None:
+    """One student's progress; ``None`` when they are not a student of the course."""
+    found = class_progress(assignment, students=[student.pk])
+    return found[0] if found else None
+
+
+def counted_work(assignment: Assignment, student) -> dict[str, list[tuple[object, str]]]:
+    """The student's own pieces of work that count, each with ``"on_time"`` or ``"late"``,
+    for the student's progress page."""
+    extension = Extension.objects.filter(assignment=assignment, student=student).first()
+    window = window_for(assignment, extension)
+    counter = _Counter(assignment, {}, window)
+    mine = {
+        "annotations": counter.annotations().filter(author=student).select_related("paragraph"),
+        "challenges": counter.challenges().filter(author=student).select_related("claim"),
+        "links": counter.links().filter(proposer=student).select_related("claim", "event"),
+    }
+    found: dict[str, list[tuple[object, str]]] = {}
+    for kind, rows in mine.items():
+        items = [(row, window.timing(row.created_at)) for row in rows.order_by("created_at", "pk")]
+        found[kind] = [(row, timing) for row, timing in items if timing]
+    replies = []
+    for rows, _author in counter.reply_sets():
+        for row in rows.filter(author=student).order_by("created_at", "pk"):
+            timing = window.timing(row.created_at)
+            if timing:
+                replies.append((row, timing))
+    found["replies"] = sorted(replies, key=lambda pair: pair[0].created_at)
+    return found
