@@ -29,7 +29,7 @@ from django.conf import settings
 from annotations.models import Document
 from annotations.models.courses import Role
 from annotations.services import reading_load
-from tests.factories import CourseFactory, GroupFactory, MembershipFactory, UserFactory
+from tests.factories import AssignmentFactory, CourseFactory, GroupFactory, MembershipFactory, UserFactory
 
 PAPER_TXT = Path(settings.BASE_DIR).parent / "shared" / "paper" / "paper.txt"
 PAPER_SLUG = "sco-institutionalization"
@@ -140,3 +140,10 @@ def instructor(course):
 @pytest.fixture
 def other_instructor(other_course):
     return _member(other_course, "other_instructor", role=Role.INSTRUCTOR)
+
+
+@pytest.fixture
+def assignment(course, instructor):
+    """An assignment of ``course`` (whole reading, open, due in a week, two days' late
+    window) asking for two annotations and one challenge; set by the instructor."""
+    return AssignmentFactory(course=course, created_by=instructor)

@@ -6,9 +6,11 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from annotations.models import (
     Annotation,
+    Assignment,
     Claim,
     ClaimEventLink,
     Course,
@@ -156,3 +158,21 @@ class AnnotationFactory(factory.django.DjangoModelFactory):
     body = "A note."
     body_html = "<p>A note.</p>\n"
     visibility = Visibility.COURSE
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    """An assignment on the whole reading, open since ten days ago, due in a week, with
+    two days of late window; it asks for two annotations and one challenge."""
+
+    class Meta:
+        model = Assignment
+
+    course = factory.SubFactory(CourseFactory)
+    title = factory.Sequence(lambda n: f"Assignment {n}")
+    instructions = "Annotate and challenge."
+    instructions_html = "<p>Annotate and challenge.</p>\n"
+    opens_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=10))
+    due_at = factory.LazyAttribute(lambda a: a.opens_at + dt.timedelta(days=17))
+    late_until = factory.LazyAttribute(lambda a: a.due_at + dt.timedelta(days=2))
+    required_annotations = 2
+    required_challenges = 1
