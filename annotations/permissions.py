@@ -194,3 +194,18 @@ def can_moderate_thread(user: User, thread) -> bool:
 
 def can_change_post(user: User, post) -> bool:
     return user.is_authenticated and post.author_id == user.pk and post.deleted_at is None
+
+
+def can_set_assignments(user: User, course: Course) -> bool:
+    """Instructors set, change, delete assignments and release their grades."""
+    return can_manage_course(user, course)
+
+
+def can_grade(user: User, course: Course) -> bool:
+    """TAs and instructors see the class's progress, grade, grant extensions and export."""
+    return can_teach(user, course)
+
+
+def can_see_own_grade(user: User, assignment) -> bool:
+    """A student sees their grade and feedback once the grades are released."""
+    return assignment.grades_released_at is not None

@@ -477,3 +477,41 @@ def posts_of_thread(user, thread) -> list:
         post.depth = depth
         stack.extend((child, depth + 1) for child in post.children)
     return roots
+
+
+# -- assignments ----------------------------------------------------------------------------
+
+
+def visible_assignments(user):
+    """The assignments of the courses ``user`` may see."""
+    from annotations.models import Assignment
+
+    return Assignment.objects.filter(course__in=courses_for_user(user))
+
+
+def assignment_list(user):
+    """Visible assignments with their course and scope, by due date."""
+    return (
+        visible_assignments(user)
+        .select_related("course", "course__reading")
+        .prefetch_related("sections", "claims")
+        .order_by("due_at", "pk")
+    )
+
+
+def assignment_for_user(user, pk: int | str):
+    """One assignment of a course the user may see; missing and forbidden are the same 404."""
+    from annotations.models import Assignment
+
+    try:
+        return assignment_list(user).get(pk=int(pk))
+    except (Assignment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such assignment.") from None
+
+
+def student_of_course(course: Course, user_id: int | str):
+    """A student of the course (the user), or a 404."""
+    try:
+        return memberships_for_course(course).get(user_id=int(user_id), role=Role.STUDENT).user
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such student in this course.") from None
