@@ -176,7 +176,7 @@ def _visible_course_work(user, rows: QuerySet, *, include_deleted: bool) -> Quer
     courses = memberships.values("course")
     taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
     groups = memberships.exclude(group=None).values("group")
-    return rows.filter(
+    rows = rows.filter(
         Q(course__in=courses)
         & (
             Q(author=user)
@@ -185,6 +185,49 @@ def _visible_course_work(user, rows: QuerySet, *, include_deleted: bool) -> Quer
             | Q(visibility=Visibility.GROUP, group__in=groups)
         )
     )
+    for hidden in _peer_work_hidden_from(user, rows.model):
+        rows = rows.exclude(hidden)
+    return rows
+
+
+def _peer_work_hidden_from(user, model) -> list[Q]:
+    """Classmates' work that open "hide peers until posted" assignments keep from
+    ``user``, a student who has not yet posted their own in the assignment's scope.
+
+    One query when no such assignment is open in the user's courses (the usual case).
+    Staff's work is never hidden; the hiding ends when the assignment closes.
+    """
+    from django.utils import timezone
+
+    from annotations.grading import Scope
+    from annotations.models import Assignment
+    from annotations.models.challenges import Challenge
+
+    now = timezone.now()
+    student_of = Membership.objects.filter(user=user, role=Role.STUDENT).values("course")
+    hiding = (
+        Assignment.objects.filter(hide_peers_until_posted=True, course__in=student_of, opens_at__lte=now)
+        .filter(Q(late_until__gte=now) | Q(late_until__isnull=True, due_at__gte=now))
+        .select_related("course")
+        .prefetch_related("sections", "claims")
+    )
+    hidden = []
+    for assignment in hiding:
+        scope = Scope(assignment)
+        since = Q(course_id=assignment.course_id, author=user, deleted_at__isnull=True)
+        since &= Q(created_at__gte=assignment.opens_at)
+        posted = (
+            Annotation.objects.filter(since & scope.annotation_q()).exists()
+            or Challenge.objects.filter(since & scope.claim_q()).exists()
+        )
+        if posted:
+            continue
+        staff = Membership.objects.filter(
+            course_id=assignment.course_id, role__in=[Role.TA, Role.INSTRUCTOR]
+        ).values("user")
+        in_scope = scope.annotation_q() if model is Annotation else scope.claim_q()
+        hidden.append(Q(course_id=assignment.course_id) & in_scope & ~Q(author=user) & ~Q(author__in=staff))
+    return hidden
 
 
 def annotation_list(user, *, include_deleted: bool = False) -> QuerySet[Annotation]:

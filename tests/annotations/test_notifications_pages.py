@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from annotations.models import Notification, NotificationPreference
+from annotations.models.discussion import NotificationKind
 from annotations.services.notifications import notify
 
 pytestmark = pytest.mark.django_db
@@ -110,8 +111,9 @@ def test_anonymous_pages_have_no_notifications_link(client, paper):
 def test_the_preferences_page_saves_a_choice_per_kind(client, author):
     client.force_login(author)
     page = client.get(PREFERENCES).content.decode()
-    assert page.count('value="in_app"') == 5
-    assert page.count("checked") == 5
+    kinds = len(NotificationKind.choices)
+    assert page.count('value="in_app"') == kinds
+    assert page.count("checked") == kinds
 
     data = {
         "reply": "email",
@@ -119,6 +121,7 @@ def test_the_preferences_page_saves_a_choice_per_kind(client, author):
         "challenge_resolved": "in_app",
         "link_decided": "digest",
         "moderation": "in_app",
+        "grade_released": "email",
     }
     response = client.post(PREFERENCES, data, follow=True)
 
@@ -128,7 +131,7 @@ def test_the_preferences_page_saves_a_choice_per_kind(client, author):
 
     client.post(PREFERENCES, {**data, "reply": "in_app"})
     assert NotificationPreference.objects.get(user=author, kind="reply").delivery == "in_app"
-    assert NotificationPreference.objects.filter(user=author).count() == 5
+    assert NotificationPreference.objects.filter(user=author).count() == kinds
 
 
 def test_the_preferences_page_refuses_an_unknown_delivery(client, author):
