@@ -42,7 +42,7 @@ def can_view_course(user: User, course: Course) -> bool:
     return membership_of(user, course) is not None
 
 
-def can_teach(user: User, course: Course) -> bool:
+def can_teach(user: User, course: Course | int) -> bool:
     """TAs and instructors: see the course's shared work, moderate and grade there."""
     if is_site_staff(user):
         return True
@@ -209,3 +209,13 @@ def can_grade(user: User, course: Course) -> bool:
 def can_see_own_grade(user: User, assignment) -> bool:
     """A student sees their grade and feedback once the grades are released."""
     return assignment.grades_released_at is not None
+
+
+def can_see_author(user: User, work) -> bool:
+    """Who wrote an annotation or a challenge made for an anonymous assignment is hidden
+    from classmates; its author and the course's staff still see it."""
+    if not work.anonymous_to_peers:
+        return True
+    if user.is_authenticated and work.author_id == user.pk:
+        return True
+    return can_teach(user, work.course_id)

@@ -558,3 +558,24 @@ def student_of_course(course: Course, user_id: int | str):
         return memberships_for_course(course).get(user_id=int(user_id), role=Role.STUDENT).user
     except (Membership.DoesNotExist, ValueError, TypeError):
         raise Http404("No such student in this course.") from None
+
+
+# -- anonymity ---------------------------------------------------------------------------
+
+
+def shown_author(user, work) -> str | None:
+    """The username of an annotation's or a challenge's author as ``user`` may see it:
+    ``None`` for a classmate's work made for an anonymous assignment."""
+    from annotations.permissions import can_see_author
+
+    return work.author.get_username() if can_see_author(user, work) else None
+
+
+def authored_by(user, rows: QuerySet, username: str) -> QuerySet:
+    """``rows`` by the author ``username``, leaving out what ``user`` may not attribute to
+    them (a classmate's anonymous work), so a filter by author reveals no one."""
+    rows = rows.filter(author__username=username)
+    if user.is_superuser:
+        return rows
+    taught = Membership.objects.filter(user=user, role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
+    return rows.exclude(Q(anonymous_to_peers=True) & ~Q(author=user) & ~Q(course__in=taught))

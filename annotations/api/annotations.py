@@ -22,6 +22,7 @@ from annotations.api import w3c
 from annotations.api.threads import HelpfulSerializer
 from annotations.models import Annotation, AnnotationReply, Claim, Paragraph
 from annotations.models.annotation import Motivation, Visibility
+from annotations.selectors import shown_author
 from annotations.services import annotations as services
 from annotations.services.threads import reaction_toggle
 
@@ -33,9 +34,7 @@ class AnnotationFilter(django_filters.FilterSet):
         field_name="paragraph_anchor", lookup_expr="exact", label="Paragraph anchor"
     )
     claim = django_filters.CharFilter(field_name="claim__key", lookup_expr="exact", label="Claim key")
-    author = django_filters.CharFilter(
-        field_name="author__username", lookup_expr="exact", label="Author's username"
-    )
+    author = django_filters.CharFilter(method="filter_author", label="Author's username")
     tag = django_filters.CharFilter(method="filter_tag", label="Tag")
     motivation = django_filters.ChoiceFilter(
         field_name="motivation", lookup_expr="exact", choices=Motivation.choices
@@ -50,6 +49,9 @@ class AnnotationFilter(django_filters.FilterSet):
     class Meta:
         model = Annotation
         fields: list[str] = []
+
+    def filter_author(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.authored_by(self.request.user, queryset, value.strip())
 
     def filter_tag(self, queryset: QuerySet[Annotation], name: str, value: str) -> QuerySet[Annotation]:
         return queryset.filter(tags__name=value.strip().lower().lstrip("#"))
@@ -102,7 +104,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
     """The read shape."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:annotation-detail")
-    author = serializers.CharField(source="author.username", read_only=True)
+    author = serializers.SerializerMethodField(
+        help_text="The author's username; null for a classmate's work made for an anonymous assignment."
+    )
     group = serializers.SerializerMethodField()
     document = serializers.CharField(source="document.slug", read_only=True)
     paragraph = serializers.CharField(source="paragraph_anchor", read_only=True)
@@ -121,6 +125,9 @@ class AnnotationSerializer(serializers.ModelSerializer):
             "motivation", "tags", "body", "body_html", "visibility", "created_at", "updated_at", "edited",
             "edited_at", "replies", "helpful_count",
         ]  # fmt: skip
+
+    def get_author(self, annotation: Annotation) -> str | None:
+        return shown_author(self.context["request"].user, annotation)
 
     def get_group(self, annotation: Annotation) -> str | None:
         return annotation.group.name if annotation.group else None

@@ -37,6 +37,7 @@ from annotations.models.challenges import (
     ChallengeStatus,
     Stance,
 )
+from annotations.selectors import shown_author
 from annotations.services import challenges as services
 
 
@@ -48,13 +49,14 @@ class ChallengeFilter(django_filters.FilterSet):
     )
     course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
     group = django_filters.NumberFilter(field_name="group_id", lookup_expr="exact")
-    author = django_filters.CharFilter(
-        field_name="author__username", lookup_expr="exact", label="Author's username"
-    )
+    author = django_filters.CharFilter(method="filter_author", label="Author's username")
 
     class Meta:
         model = Challenge
         fields: list[str] = []
+
+    def filter_author(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.authored_by(self.request.user, queryset, value.strip())
 
 
 class CitationSerializer(serializers.ModelSerializer):
@@ -91,7 +93,9 @@ class ChallengeSerializer(serializers.ModelSerializer):
     """The read shape."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:challenge-detail")
-    author = serializers.CharField(source="author.username", read_only=True)
+    author = serializers.SerializerMethodField(
+        help_text="The author's username; null for a classmate's work made for an anonymous assignment."
+    )
     group = serializers.SerializerMethodField()
     claim = serializers.SlugRelatedField(slug_field="key", read_only=True)
     resolved_by = serializers.SerializerMethodField()
@@ -105,6 +109,9 @@ class ChallengeSerializer(serializers.ModelSerializer):
             "visibility", "citations", "status", "feedback", "feedback_html", "resolved_by", "resolved_at",
             "version", "created_at", "updated_at", "edited_at", "responses",
         ]  # fmt: skip
+
+    def get_author(self, challenge: Challenge) -> str | None:
+        return shown_author(self.context["request"].user, challenge)
 
     def get_group(self, challenge: Challenge) -> str | None:
         return challenge.group.name if challenge.group else None
@@ -234,18 +241,22 @@ def challenge_jsonld(challenge: Challenge, request: HttpRequest) -> dict[str, An
             {"type": "TextPositionSelector", "start": claim.start, "end": claim.end},
         ],
     }
-    return {
+    data = {
         "@context": w3c.ANNO_CONTEXT,
         "id": challenge_iri(challenge, request),
         "type": "Annotation",
         "motivation": "assessing",
         "created": w3c._timestamp(challenge.created_at),
         "modified": w3c._timestamp(challenge.updated_at),
-        "creator": {
+    }
+    if shown_author(request.user, challenge) is not None:
+        data["creator"] = {
             "id": w3c.agent_iri(challenge.author, request),
             "type": "Person",
             "nickname": challenge.author.get_username(),
-        },
+        }
+    return {
+        **data,
         "body": bodies,
         "target": [target, request.build_absolute_uri(claim.get_absolute_url())],
     }

@@ -39,6 +39,7 @@ from rest_framework.views import APIView
 from annotations import selectors
 from annotations.models import Annotation, Course
 from annotations.models.annotation import Motivation, Visibility
+from annotations.permissions import can_see_author
 from annotations.services.importing import MAX_ITEMS, annotations_import
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -178,12 +179,13 @@ def _annotation(annotation: Annotation, request: HttpRequest) -> dict[str, Any]:
         "motivation": annotation.motivation,
         "created": _timestamp(annotation.created_at),
         "modified": _timestamp(annotation.updated_at),
-        "creator": {
+    }
+    if can_see_author(request.user, annotation):
+        data["creator"] = {
             "id": agent_iri(annotation.author, request),
             "type": "Person",
             "nickname": annotation.author.get_username(),
-        },
-    }
+        }
     bodies = _bodies(annotation)
     if bodies:
         data["body"] = bodies

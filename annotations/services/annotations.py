@@ -13,6 +13,7 @@ from annotations.anchoring import SelectorError, target_for
 from annotations.markdown import render
 from annotations.models import Annotation, AnnotationReply, Claim, Course, Paragraph, Tag
 from annotations.models.annotation import Motivation, Visibility
+from annotations.services.assignments import is_anonymous_work
 
 NOT_A_MEMBER = "Only members of this course can annotate in it."
 NOT_YOURS = "Only the author can change or delete this."
@@ -109,6 +110,9 @@ def annotation_create(
         body_html=render(body),
         visibility=visibility,
         imported_from=imported_from,
+        anonymous_to_peers=is_anonymous_work(
+            course=course, kind="annotation", paragraph_id=paragraph.pk, claim_id=claim.pk if claim else None
+        ),
     )
     annotation.full_clean(exclude=["course", "author", "document", "paragraph", "group", "claim"])
     with transaction.atomic():

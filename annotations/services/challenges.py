@@ -25,6 +25,7 @@ from annotations.models.challenges import (
     Stance,
 )
 from annotations.services.annotations import NO_GROUP, NOT_YOURS
+from annotations.services.assignments import is_anonymous_work
 
 NOT_A_MEMBER = "Only members of this course can challenge claims in it."
 NOT_IN_READING = "This claim is not part of the course's reading."
@@ -133,6 +134,9 @@ def challenge_create(
         argument=argument,
         argument_html=render(argument),
         visibility=visibility,
+        anonymous_to_peers=is_anonymous_work(
+            course=course, kind="challenge", paragraph_id=None, claim_id=claim.pk
+        ),
     )
     challenge.full_clean(exclude=["course", "author", "group", "claim", "sources"])
     with transaction.atomic():

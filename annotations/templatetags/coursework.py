@@ -1,0 +1,20 @@
+"""Template filters for course work."""
+
+from __future__ import annotations
+
+from django import template
+
+from annotations import permissions
+
+register = template.Library()
+
+ANONYMOUS = "Anonymous classmate"
+
+
+@register.filter
+def author_for(work, user) -> str:
+    """The author's name as ``user`` may see it: classmates see "Anonymous classmate" on
+    work made for an anonymous assignment; its author and the course's staff see the name."""
+    if not permissions.can_see_author(user, work):
+        return ANONYMOUS
+    return work.author.get_full_name() or work.author.get_username()

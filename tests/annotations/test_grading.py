@@ -1,0 +1,338 @@
+"""What counts toward an assignment and the score it earns (``annotations.grading``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from annotations import grading
+from annotations.models import Claim, Paragraph, Section, Source
+from annotations.models.annotation import Visibility
+from annotations.models.assignments import Extension, Grade, Scoring, WorkMode
+from annotations.models.challenges import Stance
+from annotations.services import annotations as annotation_services
+from annotations.services import challenges as challenge_services
+from annotations.services import links as link_services
+from annotations.services import threads as thread_services
+from tests.factories import AssignmentFactory, EventFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
+DUE = START + dt.timedelta(days=7)
+LATE_UNTIL = DUE + dt.timedelta(days=2)
+
+
+@pytest.fixture
+def task(course, instructor):
+    """Open 1–8 March 2027, late window to 10 March; asks two annotations and one challenge."""
+    return AssignmentFactory(
+        course=course, created_by=instructor, opens_at=START, due_at=DUE, late_until=LATE_UNTIL
+    )
+
+
+def paragraph(paper, order: int = 1) -> Paragraph:
+    return paper.paragraphs.get(order=order)
+
+
+def claim_in(section_key: str) -> Claim:
+    return Claim.objects.filter(paragraph__section__key=section_key).order_by("paragraph__order", "start")[0]
+
+
+def note(user, course, para: Paragraph, *, body="A note.", visibility=Visibility.COURSE, claim=None):
+    start, end = (claim.start, claim.end) if claim else (0, 15)
+    return annotation_services.annotation_create(
+        user=user,
+        course=course,
+        paragraph=para,
+        start=start,
+        end=end,
+        exact=para.text[start:end],
+        body=body,
+        visibility=visibility,
+        claim=claim,
+    )
+
+
+def challenge(user, course, claim, *, sources=(), visibility=Visibility.COURSE):
+    return challenge_services.challenge_create(
+        user=user,
+        course=course,
+        claim=claim,
+        stance=Stance.DISPUTES if sources else Stance.SUPPORTS,
+        argument="Because.",
+        citations=[{"source": source} for source in sources],
+        visibility=visibility,
+    )
+
+
+def at(time_machine, moment: dt.datetime) -> None:
+    time_machine.move_to(moment, tick=False)
+
+
+def tallies(task, student) -> dict[str, tuple[int, int]]:
+    progress = grading.student_progress(task, student)
+    return {kind: (tally.on_time, tally.late) for kind, tally in progress.tallies.items()}
+
+
+def test_shared_notes_count_and_private_notes_bare_highlights_and_deleted_ones_do_not(
+    task, course, author, paper, time_machine
+):
+    at(time_machine, START + dt.timedelta(days=1))
+    note(author, course, paragraph(paper, 1))
+    note(author, course, paragraph(paper, 2), visibility=Visibility.PRIVATE)
+    note(author, course, paragraph(paper, 3), body="")
+    deleted = note(author, course, paragraph(paper, 4))
+    annotation_services.annotation_delete(user=author, annotation=deleted)
+
+    assert tallies(task, author)["annotations"] == (1, 0)
+
+
+def test_work_counts_on_time_then_late_and_not_before_opening_or_after_the_late_window(
+    task, course, author, paper, time_machine
+):
+    for moment in (
+        START - dt.timedelta(minutes=1),  # before it opens
+        START,
+        DUE,  # the due minute itself is on time
+        DUE + dt.timedelta(seconds=1),
+        LATE_UNTIL,
+        LATE_UNTIL + dt.timedelta(seconds=1),  # too late
+    ):
+        at(time_machine, moment)
+        note(author, course, paragraph(paper, 1))
+
+    assert tallies(task, author)["annotations"] == (2, 2)
+
+
+def test_an_extension_moves_the_due_date_and_the_late_window_for_one_student(
+    task, course, author, groupmate, paper, time_machine
+):
+    Extension.objects.create(
+        assignment=task,
+        student=author,
+        due_at=DUE + dt.timedelta(days=3),
+        late_until=DUE + dt.timedelta(days=5),
+    )
+    for user in (author, groupmate):
+        at(time_machine, DUE + dt.timedelta(days=1))
+        note(user, course, paragraph(paper, 1))
+        at(time_machine, DUE + dt.timedelta(days=4))
+        note(user, course, paragraph(paper, 1))
+
+    assert tallies(task, author)["annotations"] == (1, 1)
+    assert tallies(task, groupmate)["annotations"] == (0, 1)
+    window = grading.student_progress(task, author).window
+    assert window.extended
+    assert window.due_at == DUE + dt.timedelta(days=3)
+
+
+def test_a_section_in_scope_brings_its_subsections_and_nothing_else(
+    task, course, author, paper, time_machine
+):
+    task.sections.set([Section.objects.get(key__startswith="common-interests")])
+    inside = Paragraph.objects.filter(section__key="common-military-and-security-interests").first()
+    outside = Paragraph.objects.filter(section__key="introduction").first()
+    at(time_machine, START + dt.timedelta(days=1))
+    note(author, course, inside)
+    note(author, course, outside)
+    challenge(author, course, claim_in("common-strategic-energy-interests"))
+    challenge(author, course, claim_in("introduction"))
+
+    assert tallies(task, author) == {"annotations": (1, 0), "challenges": (1, 0)}
+    assert grading.Scope(task).describe() == Section.objects.get(key__startswith="common-interests").title
+
+
+def test_a_claim_in_scope_brings_its_paragraph_and_challenges_on_it(
+    task, course, author, paper, time_machine
+):
+    chosen = claim_in("introduction")
+    other_claim = Claim.objects.exclude(paragraph=chosen.paragraph).order_by("key")[0]
+    task.claims.set([chosen])
+    at(time_machine, START + dt.timedelta(days=1))
+    note(author, course, chosen.paragraph)  # the paragraph holding the claim
+    note(author, course, other_claim.paragraph)
+    challenge(author, course, chosen)
+    challenge(author, course, other_claim)
+
+    assert tallies(task, author) == {"annotations": (1, 0), "challenges": (1, 0)}
+
+
+def test_sources_are_distinct_sources_cited_in_shared_challenges(task, course, author, paper, time_machine):
+    task.required_sources = 2
+    task.save()
+    first, second, third = Source.objects.filter(course__isnull=True).order_by("key")[:3]
+    claims = Claim.objects.order_by("key")[:3]
+    at(time_machine, START + dt.timedelta(days=1))
+    challenge(author, course, claims[0], sources=[first, second])
+    challenge(author, course, claims[1], sources=[first])
+    challenge(author, course, claims[2], sources=[third], visibility=Visibility.PRIVATE)
+
+    assert tallies(task, author)["sources"] == (2, 0)
+
+
+def test_replies_responses_and_posts_count_as_replies(
+    task, course, author, groupmate, paper, group_a, time_machine
+):
+    task.required_replies = 3
+    task.save()
+    at(time_machine, START + dt.timedelta(days=1))
+    annotation = note(author, course, paragraph(paper, 1))
+    filed = challenge(author, course, Claim.objects.order_by("key")[0])
+    thread = thread_services.thread_create(
+        user=author, course=course, title="On p-1", body="Let us discuss.", group=group_a
+    )
+    annotation_services.reply_create(user=groupmate, annotation=annotation, body="Agreed.")
+    challenge_services.challenge_respond(user=groupmate, challenge=filed, body="Why?")
+    thread_services.post_create(user=groupmate, thread=thread, body="A post.")
+    gone = thread_services.post_create(user=groupmate, thread=thread, body="Withdrawn.")
+    thread_services.post_delete(user=groupmate, post=gone)
+
+    assert tallies(task, groupmate)["replies"] == (3, 0)
+
+
+def test_declined_link_proposals_do_not_count(task, course, author, instructor, time_machine):
+    task.required_links = 2
+    task.save()
+    claims = Claim.objects.order_by("key")[:2]
+    at(time_machine, START + dt.timedelta(days=1))
+    kept = link_services.link_propose(
+        user=author, course=course, claim=claims[0], event=EventFactory(), relation="describes"
+    )
+    declined = link_services.link_propose(
+        user=author, course=course, claim=claims[1], event=EventFactory(), relation="describes"
+    )
+    link_services.link_decide(user=instructor, proposal=declined, accept=False, feedback="No.")
+
+    assert tallies(task, author)["links"] == (1, 0)
+    assert kept.status == "proposed"
+
+
+def test_group_work_credits_each_member_and_counts_a_source_once_per_group(
+    task, course, author, groupmate, other_group_student, ungrouped_student, paper, time_machine
+):
+    task.work_mode = WorkMode.GROUP
+    task.required_sources = 1
+    task.save()
+    source = Source.objects.filter(course__isnull=True).order_by("key")[0]
+    claims = Claim.objects.order_by("key")[:2]
+    at(time_machine, START + dt.timedelta(days=1))
+    note(author, course, paragraph(paper, 1))
+    at(time_machine, DUE + dt.timedelta(hours=1))
+    note(groupmate, course, paragraph(paper, 2))
+    challenge(author, course, claims[0], sources=[source])
+    challenge(groupmate, course, claims[1], sources=[source])
+    note(ungrouped_student, course, paragraph(paper, 3))
+
+    rows = {p.student.username: p for p in grading.class_progress(task)}
+    for member in ("author", "groupmate"):
+        assert {k: (t.on_time, t.late) for k, t in rows[member].tallies.items()} == {
+            "annotations": (1, 1),
+            "challenges": (0, 2),
+            "sources": (0, 1),
+        }
+    assert rows["other_group_student"].tallies["annotations"].counted == 0
+    assert rows["ungrouped_student"].tallies["annotations"].late == 1
+
+
+def test_scaled_score_shows_its_formula_and_the_late_penalty_applies_only_when_late_work_was_needed(
+    task, course, author, groupmate, paper, time_machine
+):
+    task.late_penalty = 20
+    task.points = Decimal("10")
+    task.save()
+    at(time_machine, START + dt.timedelta(days=1))
+    note(author, course, paragraph(paper, 1))
+    note(groupmate, course, paragraph(paper, 1))
+    note(groupmate, course, paragraph(paper, 2))
+    at(time_machine, DUE + dt.timedelta(days=1))
+    note(author, course, paragraph(paper, 2))  # late, and needed for the second annotation
+    note(groupmate, course, paragraph(paper, 3))  # late, but two were done on time
+
+    rows = {p.student.username: p for p in grading.class_progress(task)}
+    assert rows["author"].auto_score == Decimal("4.00")
+    assert rows["author"].formula == "10 × (2/2 + 0/1) ÷ 2 = 5; late: − 20% = 4"
+    assert rows["author"].late
+    assert rows["groupmate"].auto_score == Decimal("5.00")
+    assert not rows["groupmate"].late
+    assert rows["groupmate"].missing == {"challenges": 1}
+
+
+def test_all_or_nothing_gives_the_points_only_when_every_requirement_is_met(
+    task, course, author, groupmate, paper, time_machine
+):
+    task.scoring = Scoring.ALL_OR_NOTHING
+    task.save()
+    at(time_machine, START + dt.timedelta(days=1))
+    for user in (author, groupmate):
+        note(user, course, paragraph(paper, 1))
+        note(user, course, paragraph(paper, 2))
+    challenge(author, course, Claim.objects.order_by("key")[0])
+
+    rows = {p.student.username: p for p in grading.class_progress(task)}
+    assert (rows["author"].auto_score, rows["author"].formula) == (
+        Decimal("10.00"),
+        "2 of 2 requirements met → 10",
+    )
+    assert (rows["groupmate"].auto_score, rows["groupmate"].formula) == (
+        Decimal("0.00"),
+        "1 of 2 requirements met → 0",
+    )
+
+
+def test_an_override_is_the_grade_and_no_override_keeps_the_automatic_score(task, author, groupmate, ta):
+    Grade.objects.create(assignment=task, student=author, score=Decimal("7.5"), graded_by=ta)
+    Grade.objects.create(assignment=task, student=groupmate, score=None, feedback="Good start.", graded_by=ta)
+
+    rows = {p.student.username: p for p in grading.class_progress(task)}
+    assert rows["author"].overridden
+    assert rows["author"].score == Decimal("7.5")
+    assert not rows["groupmate"].overridden
+    assert rows["groupmate"].score == rows["groupmate"].auto_score
+
+
+def test_staff_and_other_courses_are_not_in_the_class(task, author, ta, instructor, other_course_student):
+    assert [p.student.username for p in grading.class_progress(task)] == ["author"]
+    assert grading.student_progress(task, ta) is None
+
+
+def test_the_class_table_costs_the_same_queries_for_3_and_30_students(task, course, group_a, paper):
+    task.required_sources = task.required_replies = task.required_links = 1
+    task.work_mode = WorkMode.GROUP
+    task.save()
+    Extension.objects.create(
+        assignment=task, student=MembershipFactory(course=course).user, due_at=LATE_UNTIL
+    )
+    MembershipFactory(course=course, group=group_a)
+
+    def count() -> int:
+        task.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            rows = grading.class_progress(task)
+        assert rows
+        return len(queries.captured_queries)
+
+    small = count()
+    for _ in range(27):
+        student = MembershipFactory(course=course, user=UserFactory(), group=group_a).user
+        note(student, course, paragraph(paper, 1))
+        Extension.objects.create(assignment=task, student=student, due_at=LATE_UNTIL)
+    assert count() == small
+
+
+def test_counted_work_lists_the_students_own_pieces_with_their_timing(
+    task, course, author, paper, time_machine
+):
+    at(time_machine, START + dt.timedelta(days=1))
+    on_time = note(author, course, paragraph(paper, 1))
+    at(time_machine, DUE + dt.timedelta(hours=2))
+    late = note(author, course, paragraph(paper, 2))
+    note(author, course, paragraph(paper, 3), visibility=Visibility.PRIVATE)
+
+    assert grading.counted_work(task, author)["annotations"] == [(on_time, "on_time"), (late, "late")]
+    assert timezone.is_aware(task.due_at)
