@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from annotations.api import w3c
 from annotations.api.annotations import AnnotationViewSet
+from annotations.api.assignments import AssignmentViewSet
 from annotations.api.challenges import ChallengeViewSet
 from annotations.api.courses import CourseViewSet, GroupViewSet
 from annotations.api.links import EventProposalViewSet, LinkViewSet
@@ -32,6 +33,7 @@ router.register("event-proposals", EventProposalViewSet, basename="event-proposa
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("threads", ThreadViewSet, basename="thread")
 router.register("posts", PostViewSet, basename="post")
+router.register("assignments", AssignmentViewSet, basename="assignment")
 
 urlpatterns = [
     path("timeline.json", TimelineJSView.as_view(), name="timeline-json"),

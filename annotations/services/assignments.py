@@ -88,7 +88,11 @@ def _check(assignment: Assignment) -> None:
     """The model's own checks, then the rules across fields, each on the field at fault."""
     errors: dict[str, list[str]] = {}
     try:
-        assignment.full_clean(exclude=["course", "created_by", "grades_released_by"])
+        # The constraints' rules are checked below, each on its own field with its own words
+        # (the database still enforces them); Django's would add a second, cryptic message.
+        assignment.full_clean(
+            exclude=["course", "created_by", "grades_released_by"], validate_constraints=False
+        )
     except ValidationError as error:
         errors = error.message_dict
     if assignment.opens_at and assignment.due_at and assignment.due_at <= assignment.opens_at:
