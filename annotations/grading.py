@@ -153,8 +153,8 @@ class Scope:
         """The scope in words, for pages and exports."""
         if self.whole:
             return "the whole reading"
-        parts = [section.title for section in self.assignment.sections.all()]
-        parts += [claim.key for claim in self.assignment.claims.all()]
+        parts = [section.title for section in sorted(self.assignment.sections.all(), key=lambda s: s.order)]
+        parts += sorted(claim.key for claim in self.assignment.claims.all())
         return ", ".join(parts)
 
 
