@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from annotations.markdown import render
 from annotations.models import (
     Annotation,
     AnnotationReply,
@@ -21,6 +24,7 @@ from annotations.models import (
     Source,
     Tag,
 )
+from annotations.models.assignments import Assignment, Extension, Grade
 from annotations.models.challenges import (
     Challenge,
     ChallengeResponse,
@@ -29,6 +33,7 @@ from annotations.models.challenges import (
     EventProposal,
     LinkProposal,
 )
+from annotations.services import assignments as assignment_services
 
 
 class SectionInline(admin.TabularInline):
@@ -377,3 +382,157 @@ class PostAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class ExtensionInline(admin.TabularInline):
+    model = Extension
+    extra = 0
+    fields = ["student", "due_at", "late_until", "reason", "granted_by", "created_at"]
+    readonly_fields = ["granted_by", "created_at"]
+    autocomplete_fields = ["student"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    """Assignments, their extensions, and the release of their grades (grades themselves are
+    changed one by one, below or in the app, where the version check applies)."""
+
+    list_display = ["title", "course", "opens_at", "due_at", "late_until", "work_mode", "scoring", "released"]
+    list_filter = ["course", "work_mode", "scoring", ("grades_released_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "course__title"]
+    list_select_related = ["course"]
+    filter_horizontal = ["sections"]
+    autocomplete_fields = ["claims"]
+    readonly_fields = ["grades_released_at", "grades_released_by", "created_by", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["course", "title", "instructions"]}),
+        ("Scope (none chosen: the whole reading)", {"fields": ["sections", "claims"]}),
+        ("Dates", {"fields": ["opens_at", "due_at", "late_until", "late_penalty"]}),
+        (
+            "Requirements and scoring",
+            {
+                "fields": [
+                    "work_mode",
+                    *(
+                        f"required_{kind}"
+                        for kind in ("annotations", "challenges", "sources", "replies", "links")
+                    ),
+                    "scoring",
+                    "points",
+                ]
+            },
+        ),
+        ("Options", {"fields": ["hide_peers_until_posted", "anonymous_to_peers"]}),
+        ("Record", {"fields": readonly_fields}),
+    ]
+    inlines = [ExtensionInline]
+    actions = ["release_grades", "withhold_grades"]
+
+    @admin.display(description="grades released", boolean=True)
+    def released(self, assignment: Assignment) -> bool:
+        return assignment.grades_released
+
+    def save_model(self, request: HttpRequest, obj: Assignment, form, change: bool) -> None:
+        obj.instructions_html = render(obj.instructions)
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for extension in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+                Extension.objects.filter(pk=extension.pk).update(granted_by=request.user)
+        # The scope may have changed: which work is anonymous follows it.
+        assignment_services.anonymity_refresh(course=form.instance.course)
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Assignment], act, done: str) -> None:
+        for assignment in queryset.select_related("course"):
+            try:
+                act(user=request.user, assignment=assignment)
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, f"{assignment}: {' '.join(getattr(error, 'messages', [str(error)]))}")
+            else:
+                messages.success(request, f"{assignment}: {done}")
+
+    @admin.action(description="Release the grades to the students")
+    def release_grades(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
+        self._each(request, queryset, assignment_services.grades_release, "grades released.")
+
+    @admin.action(description="Withhold the grades again")
+    def withhold_grades(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
+        self._each(request, queryset, assignment_services.grades_withhold, "grades withheld.")
+
+
+class GradeAdminForm(forms.ModelForm):
+    # The version the grader saw, sent back with the form: a grade changed since is not overwritten.
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    class Meta:
+        model = Grade
+        fields = ["score", "feedback"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self) -> dict:
+        # The service checks again on save; checking here keeps the page, with its message, on a refusal.
+        cleaned = super().clean()
+        current = Grade.objects.filter(pk=self.instance.pk).values_list("version", "score").first()
+        if current and cleaned.get("seen_version") != current[0]:
+            raise ValidationError(
+                f"{assignment_services.CONFLICT} Score: {current[1]}, version {current[0]}."
+            )
+        try:
+            assignment_services.score_from(cleaned.get("score"), self.instance.assignment)
+        except ValidationError as error:
+            self.add_error("score", error.message_dict["score"])
+        return cleaned
+
+
+@admin.register(Grade)
+class GradeAdmin(admin.ModelAdmin):
+    """Grades, changed through the grading service: the score must fit the assignment and a
+    grade changed by someone else since the page was opened is not overwritten."""
+
+    list_display = ["student", "assignment", "score", "graded_by", "graded_at", "version"]
+    list_filter = ["assignment__course", "assignment"]
+    search_fields = ["student__username", "assignment__title"]
+    list_select_related = ["student", "assignment", "graded_by"]
+    form = GradeAdminForm
+    fields = [
+        "assignment",
+        "student",
+        "score",
+        "feedback",
+        "seen_version",
+        "graded_by",
+        "graded_at",
+        "version",
+    ]
+    readonly_fields = ["assignment", "student", "graded_by", "graded_at", "version"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Grade, form, change: bool) -> None:
+        try:
+            assignment_services.grade_set(
+                user=request.user,
+                assignment=obj.assignment,
+                student=obj.student,
+                score=obj.score,
+                feedback=obj.feedback,
+                expected_version=form.cleaned_data["seen_version"],
+            )
+        except assignment_services.GradeConflict as conflict:
+            messages.error(
+                request,
+                f"{conflict.message} Score {conflict.current.score}, version {conflict.current.version}.",
+            )
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))

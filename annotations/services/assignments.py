@@ -228,7 +228,8 @@ def extension_revoke(*, user, extension: Extension) -> None:
     extension.delete()
 
 
-def _score(value: Any, assignment: Assignment) -> Decimal | None:
+def score_from(value: Any, assignment: Assignment) -> Decimal | None:
+    """A grade's score from what a grader typed: a number between 0 and the points, or ``None``."""
     if value is None or value == "":
         return None
     try:
@@ -262,7 +263,7 @@ def grade_set(
     """
     _require_staff(user, assignment.course)
     _student(assignment.course, student)
-    value = _score(score, assignment)
+    value = score_from(score, assignment)
     with transaction.atomic():
         rows = Grade.objects.all()
         if connection.features.has_select_for_update:

@@ -92,3 +92,20 @@ def test_the_demo_course_has_challenges_and_links_in_every_status(paper):
     }
     assert sorted(p.status for p in course.link_proposals.all()) == ["accepted", "declined", "proposed"]
     assert course.link_proposals.get(status="proposed").date_disagrees
+
+
+def test_the_demo_course_has_a_first_assignment_that_student1_has_partly_done(paper):
+    from annotations import grading
+    from annotations.models import Assignment
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # the assignment and its work are made once
+
+    assignment = Assignment.objects.get(course__join_code="SCO-DEMO")
+    assert assignment.title == "Week 1: from the Shanghai Five to the SCO"
+    assert grading.Scope(assignment).describe().startswith("International Coordination")
+    progress = {p.student.username: p for p in grading.class_progress(assignment)}
+    assert len(progress) == 6
+    assert progress["student1"].tallies["annotations"].counted == 2
+    assert progress["student1"].missing == {"annotations": 1, "replies": 2}
+    assert not progress["student3"].tallies["annotations"].counted

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from annotations.models import Claim, Course, CourseGroup, Document, Membership, Source
+from annotations.models.assignments import Assignment
 from annotations.models.challenges import ChallengeStatus, Stance
 from annotations.models.courses import Role
-from annotations.services import challenges, links
+from annotations.services import annotations, assignments, challenges, links
 from timeline.models import Event
 
 DEFAULT_PASSWORD = "demo-pass-2026"
@@ -22,6 +25,9 @@ READING_SLUG = "sco-institutionalization"
 GROUPS = {"Group A": ["student1", "student2", "student3"], "Group B": ["student4", "student5", "student6"]}
 
 # username → (first name, last name, site staff?)
+ASSIGNMENT_TITLE = "Week 1: from the Shanghai Five to the SCO"
+ASSIGNMENT_SECTIONS = ["international-coordination", "collective-intention"]  # key prefixes
+
 DEMO_USERS = {
     "curator": ("Site", "Curator", True),
     "instructor": ("Ines", "Instructor", False),
@@ -67,11 +73,12 @@ class Command(BaseCommand):
                     updated += not new
             course = self._seed_course(reading)
             self._seed_examples(course)
+            self._seed_assignment(course)
             if dry_run:
                 transaction.set_rollback(True)
         verb = "Would create" if dry_run else "Created"
         self.stdout.write(f"{verb} {created} demo account(s); {updated} password(s) reset.")
-        self.stdout.write(f"Course {COURSE_TITLE!r}, join code {JOIN_CODE}.")
+        self.stdout.write(f"Course {COURSE_TITLE!r}, join code {JOIN_CODE}, assignment {ASSIGNMENT_TITLE!r}.")
         self.stdout.write(f"Demo logins (password: {password}):")
         self.stdout.write("  instructor   runs the course (and may create courses)")
         self.stdout.write("  ta           teaching assistant")
@@ -222,3 +229,62 @@ class Command(BaseCommand):
             accept=False,
             feedback="Not what this claim is about.",
         )
+
+    def _seed_assignment(self, course: Course) -> Assignment | None:
+        """A first assignment, open since three days and due in a week, on the two sections
+        where the example challenges and links are; student1 has done part of it. Once."""
+        if Assignment.objects.filter(course=course, title=ASSIGNMENT_TITLE).exists():
+            return None
+        User = get_user_model()
+        instructor = User.objects.get(username="instructor")
+        now = timezone.now()
+        sections = [
+            course.reading.sections.get(key__startswith=prefix, parent__isnull=True)
+            for prefix in ASSIGNMENT_SECTIONS
+        ]
+        assignment = assignments.assignment_create(
+            user=instructor,
+            course=course,
+            title=ASSIGNMENT_TITLE,
+            instructions=(
+                "Read the sections on international coordination and on collective intention.\n\n"
+                "- Annotate **three** passages for your group or the course: what is claimed, and on what evidence?\n"
+                "- Challenge one claim, citing at least one source.\n"
+                "- Reply twice to classmates, and link one claim to an event of the timeline."
+            ),
+            sections=sections,
+            opens_at=now - dt.timedelta(days=3),
+            due_at=now + dt.timedelta(days=7),
+            late_until=now + dt.timedelta(days=9),
+            late_penalty=10,
+            required_annotations=3,
+            required_challenges=1,
+            required_sources=1,
+            required_replies=2,
+            required_links=1,
+        )
+        student1, student2 = User.objects.get(username="student1"), User.objects.get(username="student2")
+        paragraphs = list(course.reading.paragraphs.filter(anchor__in=["p-21", "p-25"]).order_by("order"))
+        notes = []
+        for paragraph, body in zip(
+            paragraphs,
+            [
+                "Is the shift from bilateral talks to a multilateral forum argued here, or only dated?",
+                "The Declaration is quoted, but which of its articles carries the institutional weight?",
+            ],
+            strict=True,
+        ):
+            sentence_end = paragraph.text.find(". ") + 1 or len(paragraph.text)
+            notes.append(
+                annotations.annotation_create(
+                    user=student1,
+                    course=course,
+                    paragraph=paragraph,
+                    start=0,
+                    end=sentence_end,
+                    body=body,
+                    visibility="group",
+                )
+            )
+        annotations.reply_create(user=student2, annotation=notes[0], body="Only dated, I think: see p-22.")
+        return assignment
