@@ -5,13 +5,17 @@ The forms only read what was typed; the services decide whether it may be done.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from annotations.models import Claim, ClaimEventLink, CourseGroup, Document, Source
+from annotations.models import Claim, ClaimEventLink, CourseGroup, Document, Section, Source
 from annotations.models.annotation import Motivation, Visibility
 from annotations.models.challenges import ChallengeStatus, EvidenceStatus, Stance
 from annotations.models.courses import Role
@@ -422,3 +426,176 @@ def add_service_errors(
         target = (aliases or {}).get(name, name)
         for message in messages:
             form.add_error(target if target in visible else None, message)
+
+
+# -- assignments ----------------------------------------------------------------------------
+
+
+def _assignment_help(name: str) -> str:
+    """The model field's help text, so the form and the admin say the same thing."""
+    from annotations.models.assignments import Assignment
+
+    return Assignment._meta.get_field(name).help_text
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """The browser's date-and-time picker; values are read and shown in the site's time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+CLAIM_KEYS_SPLIT = re.compile(r"[\s,;]+")
+UNKNOWN_CLAIMS = "No claim of the course's reading has these keys: {}."
+
+
+class AssignmentForm(forms.Form):
+    """An assignment as set and as edited. ``sections`` are the course reading's sections in
+    reading order and ``claims`` the reading's claims: the form only offers and accepts those."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    instructions = forms.CharField(
+        label=_("Instructions"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Markdown: *emphasis*, lists, links."),
+    )
+    sections = forms.TypedMultipleChoiceField(
+        label=_("Sections in scope"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A section includes its subsections. No sections and no claims: the whole reading."),
+    )
+    claims = forms.CharField(
+        label=_("Claims in scope"),
+        required=False,
+        help_text=_("Claim keys separated by commas or spaces, such as c-20-8, c-21-1."),
+    )
+    opens_at = forms.DateTimeField(label=_("Opens"), widget=DateTimeLocalInput())
+    due_at = forms.DateTimeField(label=_("Due"), widget=DateTimeLocalInput())
+    late_until = forms.DateTimeField(
+        label=_("Late work accepted until"),
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text=_assignment_help("late_until"),
+    )
+    late_penalty = forms.IntegerField(
+        label=_("Late penalty (%)"),
+        min_value=0,
+        max_value=100,
+        initial=0,
+        help_text=_assignment_help("late_penalty"),
+    )
+    work_mode = forms.ChoiceField(label=_("Work mode"), choices=())
+    scoring = forms.ChoiceField(label=_("Scoring"), choices=())
+    points = forms.DecimalField(label=_("Points"), min_value=Decimal("0.01"), max_digits=6, decimal_places=2)
+    required_annotations = forms.IntegerField(label=_("Annotations asked"), min_value=0, initial=0)
+    required_challenges = forms.IntegerField(label=_("Challenges asked"), min_value=0, initial=0)
+    required_sources = forms.IntegerField(
+        label=_("Sources cited asked"), min_value=0, initial=0, help_text=_assignment_help("required_sources")
+    )
+    required_replies = forms.IntegerField(
+        label=_("Replies asked"), min_value=0, initial=0, help_text=_assignment_help("required_replies")
+    )
+    required_links = forms.IntegerField(
+        label=_("Claim–event links asked"),
+        min_value=0,
+        initial=0,
+        help_text=_assignment_help("required_links"),
+    )
+    hide_peers_until_posted = forms.BooleanField(
+        label=_("Hide classmates' work until a student has posted"),
+        required=False,
+        help_text=_assignment_help("hide_peers_until_posted"),
+    )
+    anonymous_to_peers = forms.BooleanField(
+        label=_("Anonymous to classmates"), required=False, help_text=_assignment_help("anonymous_to_peers")
+    )
+
+    def __init__(self, *args, sections: list[Section], claims: QuerySet[Claim], **kwargs) -> None:
+        from annotations.models.assignments import Assignment, Scoring, WorkMode
+
+        super().__init__(*args, **kwargs)
+        self.section_by_id = {section.pk: section for section in sections}
+        self.course_claims = claims
+        # Subsections are marked by their depth so the outline reads as one without CSS too.
+        self.fields["sections"].choices = [
+            (section.pk, f"{'– ' * (section.level - 1)}{section.title}") for section in sections
+        ]
+        self.fields["work_mode"].choices = WorkMode.choices
+        self.fields["scoring"].choices = Scoring.choices
+        defaults = Assignment()
+        for name in ("work_mode", "scoring", "points"):
+            self.fields[name].initial = getattr(defaults, name)
+
+    @property
+    def section_rows(self) -> list[tuple[object, int]]:
+        """Each section's checkbox with its depth, for the template to indent subsections."""
+        levels = [section.level for section in self.section_by_id.values()]
+        return list(zip(self["sections"], levels, strict=True))
+
+    @classmethod
+    def initial_for(cls, assignment) -> dict:
+        """The form's values for an existing assignment (claims as their keys)."""
+        from annotations.services.assignments import EDITABLE
+
+        initial = {name: getattr(assignment, name) for name in EDITABLE}
+        initial["sections"] = [section.pk for section in assignment.sections.all()]
+        initial["claims"] = ", ".join(claim.key for claim in assignment.claims.all())
+        return initial
+
+    def clean_sections(self) -> list[Section]:
+        return [self.section_by_id[pk] for pk in self.cleaned_data["sections"]]
+
+    def clean_claims(self) -> list[Claim]:
+        keys = [key for key in CLAIM_KEYS_SPLIT.split(self.cleaned_data["claims"].strip()) if key]
+        keys = list(dict.fromkeys(keys))
+        found = {claim.key: claim for claim in self.course_claims.filter(key__in=keys)}
+        unknown = [key for key in keys if key not in found]
+        if unknown:
+            raise ValidationError(UNKNOWN_CLAIMS.format(", ".join(unknown)))
+        return [found[key] for key in keys]
+
+
+class ExtensionForm(forms.Form):
+    """A later due date for one student of the course; ``students`` are the course's students."""
+
+    student = forms.TypedChoiceField(label=_("Student"), coerce=int, choices=())
+    due_at = forms.DateTimeField(label=_("New due date"), widget=DateTimeLocalInput())
+    late_until = forms.DateTimeField(
+        label=_("Late work accepted until"),
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text=_("Optional; the later of this and the assignment's late window applies."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def __init__(self, *args, students: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.student_by_id = {student.pk: student for student in students}
+        self.fields["student"].choices = [(s.pk, s.get_username()) for s in students]
+
+    def clean_student(self):
+        return self.student_by_id[self.cleaned_data["student"]]
+
+
+class GradeForm(forms.Form):
+    """A grade as staff type it; the score stays text so the service's messages explain a bad one."""
+
+    score = forms.CharField(
+        label=_("Score"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    feedback = forms.CharField(
+        label=_("Feedback"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Markdown. The student sees it once the grades are released."),
+    )
+    # The version the grader saw: a grade changed since then is a conflict, not an overwrite.
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)

@@ -70,26 +70,27 @@ class Scope:
     def __init__(self, assignment: Assignment) -> None:
         self.assignment = assignment
         self.reading_id = assignment.course.reading_id
-        chosen_sections = {section.pk for section in assignment.sections.all()}
+        self.chosen_section_ids = frozenset(section.pk for section in assignment.sections.all())
         self.chosen_claim_ids = frozenset(claim.pk for claim in assignment.claims.all())
-        self.whole = not chosen_sections and not self.chosen_claim_ids
-        self.section_ids = (
-            frozenset(self._with_subsections(chosen_sections)) if chosen_sections else frozenset()
-        )
+        self.whole = not self.chosen_section_ids and not self.chosen_claim_ids
 
-    def _with_subsections(self, chosen: set[int]) -> set[int]:
+    @cached_property
+    def section_ids(self) -> frozenset[int]:
+        """The chosen sections and all their subsections (one query, when there are some)."""
+        if not self.chosen_section_ids:
+            return frozenset()
         children = defaultdict(list)
         for pk, parent_id in Section.objects.filter(document_id=self.reading_id).values_list(
             "pk", "parent_id"
         ):
             children[parent_id].append(pk)
-        found, stack = set(), list(chosen)
+        found, stack = set(), list(self.chosen_section_ids)
         while stack:
             pk = stack.pop()
             if pk not in found:
                 found.add(pk)
                 stack.extend(children[pk])
-        return found
+        return frozenset(found)
 
     def claims(self) -> QuerySet[Claim]:
         """The claims in scope."""
@@ -151,11 +152,7 @@ class Scope:
 
     def describe(self) -> str:
         """The scope in words, for pages and exports."""
-        if self.whole:
-            return "the whole reading"
-        parts = [section.title for section in sorted(self.assignment.sections.all(), key=lambda s: s.order)]
-        parts += sorted(claim.key for claim in self.assignment.claims.all())
-        return ", ".join(parts)
+        return self.assignment.describe_scope()
 
 
 @dataclass(frozen=True)

@@ -207,8 +207,11 @@ def can_grade(user: User, course: Course) -> bool:
 
 
 def can_see_own_grade(user: User, assignment) -> bool:
-    """A student sees their grade and feedback once the grades are released."""
-    return assignment.grades_released_at is not None
+    """A student of the course sees their grade and feedback once the grades are released."""
+    if assignment.grades_released_at is None:
+        return False
+    membership = membership_of(user, assignment.course_id)
+    return membership is not None and membership.role == Role.STUDENT
 
 
 def can_see_author(user: User, work) -> bool:

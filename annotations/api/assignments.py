@@ -27,7 +27,7 @@ from typing import Any
 import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -58,45 +58,10 @@ NO_SUCH_GROUP = "Give the group as a number (its id)."
 NOT_IN_COURSE = "Only the course's students, TAs and instructors can see its progress and grades."
 
 
-class AssignmentStatus:
-    """Where an assignment stands now, from its own dates (a student's extension aside)."""
-
-    UPCOMING = "upcoming"
-    OPEN = "open"
-    LATE = "late"
-    CLOSED = "closed"
-    CHOICES = [
-        (UPCOMING, "upcoming: not open yet"),
-        (OPEN, "open: work counts on time"),
-        (LATE, "late: past due, work counts marked late"),
-        (CLOSED, "closed: work no longer counts"),
-    ]
-
-    @classmethod
-    def of(cls, assignment: Assignment, now: Any) -> str:
-        if now < assignment.opens_at:
-            return cls.UPCOMING
-        if now <= assignment.due_at:
-            return cls.OPEN
-        if now <= assignment.closes_at:
-            return cls.LATE
-        return cls.CLOSED
-
-    @classmethod
-    def q(cls, value: str, now: Any) -> Q:
-        """The same rule as ``of``, as a query."""
-        return {
-            cls.UPCOMING: Q(opens_at__gt=now),
-            cls.OPEN: Q(opens_at__lte=now, due_at__gte=now),
-            cls.LATE: Q(due_at__lt=now, late_until__gte=now),
-            cls.CLOSED: Q(late_until__lt=now) | Q(late_until__isnull=True, due_at__lt=now),
-        }[value]
-
-
 class AssignmentFilter(django_filters.FilterSet):
     course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
     status = django_filters.ChoiceFilter(
-        choices=AssignmentStatus.CHOICES, method="filter_status", label="Where it stands now"
+        choices=Assignment.Status.choices, method="filter_status", label="Where it stands now"
     )
     due_after = django_filters.IsoDateTimeFilter(
         field_name="due_at", lookup_expr="gte", label="Due at or after (ISO 8601)"
@@ -110,7 +75,7 @@ class AssignmentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_status(self, queryset: QuerySet[Assignment], name: str, value: str) -> QuerySet[Assignment]:
-        return queryset.filter(AssignmentStatus.q(value, timezone.now()))
+        return queryset.in_status(value, timezone.now())
 
 
 # -- read shapes --------------------------------------------------------------------------
@@ -157,27 +122,23 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ScopeSerializer)
     def get_scope(self, assignment: Assignment) -> dict[str, Any]:
-        # From the prefetched sections and claims, not ``grading.Scope``, which queries the
-        # reading's sections: a list would pay that once per assignment. Same words as
-        # ``Scope.describe``.
-        sections = list(assignment.sections.all())
-        claims = list(assignment.claims.all())
+        sections = sorted(assignment.sections.all(), key=lambda section: section.order)
+        claims = sorted(assignment.claims.all(), key=lambda claim: claim.key)
         whole = not sections and not claims
-        described = [section.title for section in sections] + [claim.key for claim in claims]
         return {
             "whole": whole,
             "sections": [section.key for section in sections],
             "claims": [claim.key for claim in claims],
-            "description": "the whole reading" if whole else ", ".join(described),
+            "description": assignment.describe_scope(),
         }
 
     @extend_schema_field(RequirementsSerializer)
     def get_requirements(self, assignment: Assignment) -> dict[str, int]:
         return assignment.required()
 
-    @extend_schema_field(serializers.ChoiceField(choices=AssignmentStatus.CHOICES))
+    @extend_schema_field(serializers.ChoiceField(choices=Assignment.Status.choices))
     def get_status(self, assignment: Assignment) -> str:
-        return AssignmentStatus.of(assignment, self.context.get("now") or timezone.now())
+        return assignment.status_at(self.context.get("now") or timezone.now())
 
 
 class PersonSerializer(serializers.Serializer):

@@ -28,6 +28,28 @@ class Scoring(models.TextChoices):
     SCALED = "scaled", _("scaled: points in proportion to the work done")
 
 
+class Status(models.TextChoices):
+    """Where an assignment stands at a moment, from its own dates (extensions aside)."""
+
+    UPCOMING = "upcoming", _("upcoming")
+    OPEN = "open", _("open")
+    LATE = "late", _("late window")
+    CLOSED = "closed", _("closed")
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def in_status(self, status: str, now) -> AssignmentQuerySet:
+        """The assignments whose ``status_at(now)`` is ``status``."""
+        return self.filter(
+            {
+                Status.UPCOMING: Q(opens_at__gt=now),
+                Status.OPEN: Q(opens_at__lte=now, due_at__gte=now),
+                Status.LATE: Q(due_at__lt=now, late_until__gte=now),
+                Status.CLOSED: Q(late_until__lt=now) | Q(late_until__isnull=True, due_at__lt=now),
+            }[status]
+        )
+
+
 class Assignment(models.Model):
     """A task in a course: a scope of the reading, dates and the work it asks for.
 
@@ -92,6 +114,9 @@ class Assignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    Status = Status
+    objects = AssignmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["course", "due_at", "pk"]
         indexes = [models.Index(fields=["course", "opens_at"], name="assignment_course_open_idx")]
@@ -127,6 +152,23 @@ class Assignment(models.Model):
     @property
     def grades_released(self) -> bool:
         return self.grades_released_at is not None
+
+    def status_at(self, now) -> str:
+        """``Status`` at ``now`` (the same rule as ``Assignment.objects.in_status``)."""
+        if now < self.opens_at:
+            return Status.UPCOMING
+        if now <= self.due_at:
+            return Status.OPEN
+        if now <= self.closes_at:
+            return Status.LATE
+        return Status.CLOSED
+
+    def describe_scope(self) -> str:
+        """The scope in words: its sections in reading order, then its claims' keys (from the
+        prefetched ``sections`` and ``claims`` when they are)."""
+        parts = [section.title for section in sorted(self.sections.all(), key=lambda s: s.order)]
+        parts += sorted(claim.key for claim in self.claims.all())
+        return ", ".join(parts) or "the whole reading"
 
     def required(self) -> dict[str, int]:
         """Each requirement's number, zero where the assignment does not ask for it."""

@@ -156,10 +156,15 @@ def assignment_update(
     for name, value in fields.items():
         setattr(assignment, name, value)
     assignment.instructions_html = render(assignment.instructions)
-    _check(assignment)
     sections = list(sections) if sections is not None else None
     claims = list(claims) if claims is not None else None
-    _check_scope(assignment.course, sections or [], claims or [])
+    try:
+        _check(assignment)
+        _check_scope(assignment.course, sections or [], claims or [])
+    except ValidationError:
+        # The caller's object goes back to what is stored: a refusal changes nothing.
+        assignment.refresh_from_db()
+        raise
     with transaction.atomic():
         assignment.save()
         if sections is not None:

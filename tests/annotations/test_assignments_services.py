@@ -277,3 +277,10 @@ def test_work_made_for_an_anonymous_assignment_is_marked_and_unmarked_with_it(
     }
     services.assignment_update(user=instructor, assignment=assignment, anonymous_to_peers=False)
     assert not Annotation.objects.filter(anonymous_to_peers=True).exists()
+
+
+def test_a_refused_update_leaves_the_callers_assignment_as_stored(assignment, instructor):
+    with pytest.raises(ValidationError):
+        services.assignment_update(user=instructor, assignment=assignment, title="", required_annotations=0)
+    assert assignment.title.startswith("Assignment")
+    assert assignment.required_annotations == 2
