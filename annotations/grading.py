@@ -246,7 +246,8 @@ class Progress:
         return {kind: tally.missing for kind, tally in self.tallies.items() if tally.missing}
 
 
-def _number(value: Decimal) -> str:
+def format_score(value: Decimal) -> str:
+    """A score as people write it: ``10``, ``7.5``, ``6.67`` (never ``1E+1`` or ``7.50``)."""
     text = f"{value.quantize(CENT, ROUND_HALF_UP):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
@@ -256,20 +257,20 @@ def score(assignment: Assignment, tallies: dict[str, Tally]) -> tuple[Decimal, s
     points = Decimal(assignment.points)
     asked = [tally for tally in tallies.values() if tally.required]
     if not asked:
-        return points.quantize(CENT), f"nothing is asked: {_number(points)}"
+        return points.quantize(CENT), f"nothing is asked: {format_score(points)}"
     if assignment.scoring == Scoring.ALL_OR_NOTHING:
         met = sum(1 for tally in asked if tally.met)
         base = points if met == len(asked) else Decimal(0)
-        formula = f"{met} of {len(asked)} requirements met → {_number(base)}"
+        formula = f"{met} of {len(asked)} requirements met → {format_score(base)}"
     else:
         fraction = sum(Decimal(min(t.counted, t.required)) / Decimal(t.required) for t in asked) / len(asked)
         base = points * fraction
         terms = " + ".join(f"{min(t.counted, t.required)}/{t.required}" for t in asked)
-        formula = f"{_number(points)} × ({terms}) ÷ {len(asked)} = {_number(base)}"
+        formula = f"{format_score(points)} × ({terms}) ÷ {len(asked)} = {format_score(base)}"
     result = base
     if assignment.late_penalty and any(tally.needed_late for tally in asked) and base:
         result = base * (100 - assignment.late_penalty) / 100
-        formula += f"; late: − {assignment.late_penalty}% = {_number(result)}"
+        formula += f"; late: − {assignment.late_penalty}% = {format_score(result)}"
     return result.quantize(CENT, ROUND_HALF_UP), formula
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from annotations import permissions
+from annotations.grading import format_score
 
 register = template.Library()
 
@@ -18,3 +19,9 @@ def author_for(work, user) -> str:
     if not permissions.can_see_author(user, work):
         return ANONYMOUS
     return work.author.get_full_name() or work.author.get_username()
+
+
+@register.filter
+def score(value) -> str:
+    """A score or a number of points as people write it (``10``, ``7.5``); empty for none."""
+    return "" if value is None else format_score(value)
