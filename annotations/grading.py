@@ -9,7 +9,8 @@ The rules, in one place (pages, API, exports and the dashboard all read them her
   link proposal when its claim is; a reply when what it answers is (an annotation, a
   challenge, or a discussion thread about a claim, an annotation or a challenge in scope;
   with the whole reading in scope every thread of the course counts).
-- **What counts.** Only work staff can see and that still stands: annotations with a note
+- **What counts.** Only work staff can see and that still stands (neither deleted, nor
+  hidden by a moderator, nor waiting for approval): annotations with a note
   (a bare highlight does not count) shared with the group or the course, challenges that
   are not private, the distinct sources those challenges cite, replies, responses and
   posts that are not deleted, link proposals that were not declined.
@@ -52,6 +53,7 @@ from annotations.models.annotation import Visibility
 from annotations.models.assignments import REQUIREMENTS, Assignment, Extension, Grade, Scoring, WorkMode
 from annotations.models.challenges import ProposalStatus
 from annotations.models.courses import Role
+from annotations.models.moderated import ModerationState
 
 CENT = Decimal("0.01")
 
@@ -326,11 +328,15 @@ class _Counter:
             self.scope.annotation_q(),
             course_id=self.course_id,
             deleted_at__isnull=True,
+            moderation=ModerationState.PUBLISHED,
         ).exclude(Q(visibility=Visibility.PRIVATE) | Q(body=""))
 
     def challenges(self) -> QuerySet:
         return Challenge.objects.filter(
-            self.scope.claim_q(), course_id=self.course_id, deleted_at__isnull=True
+            self.scope.claim_q(),
+            course_id=self.course_id,
+            deleted_at__isnull=True,
+            moderation=ModerationState.PUBLISHED,
         ).exclude(visibility=Visibility.PRIVATE)
 
     def citations(self) -> QuerySet:
@@ -338,7 +344,10 @@ class _Counter:
 
     def reply_sets(self) -> list[tuple[QuerySet, str]]:
         counted_annotations = Annotation.objects.filter(
-            self.scope.annotation_q(), course_id=self.course_id, deleted_at__isnull=True
+            self.scope.annotation_q(),
+            course_id=self.course_id,
+            deleted_at__isnull=True,
+            moderation=ModerationState.PUBLISHED,
         ).exclude(visibility=Visibility.PRIVATE)
         return [
             (
@@ -355,7 +364,10 @@ class _Counter:
             ),
             (
                 Post.objects.filter(
-                    self.scope.thread_q("thread__"), thread__course_id=self.course_id, deleted_at__isnull=True
+                    self.scope.thread_q("thread__"),
+                    thread__course_id=self.course_id,
+                    deleted_at__isnull=True,
+                    moderation=ModerationState.PUBLISHED,
                 ),
                 "author",
             ),

@@ -13,6 +13,7 @@ from annotations.models import Annotation, AnnotationReply, Course, Membership
 from annotations.models.annotation import Visibility
 from annotations.models.challenges import LinkProposal, ProposalStatus
 from annotations.models.courses import Role
+from annotations.models.moderated import ModerationState
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -82,6 +83,8 @@ def can_view_annotation(user: User, annotation: Annotation) -> bool:
         return False
     if membership.role in (Role.TA, Role.INSTRUCTOR):
         return True
+    if annotation.moderation != ModerationState.PUBLISHED:
+        return False
     if annotation.visibility == Visibility.COURSE:
         return True
     return membership.group_id is not None and membership.group_id == annotation.group_id
@@ -142,6 +145,8 @@ def can_view_challenge(user: User, challenge) -> bool:
         return False
     if membership.role in (Role.TA, Role.INSTRUCTOR):
         return True
+    if challenge.moderation != ModerationState.PUBLISHED:
+        return False
     if challenge.visibility == Visibility.COURSE:
         return True
     return membership.group_id is not None and membership.group_id == challenge.group_id
@@ -222,3 +227,43 @@ def can_see_author(user: User, work) -> bool:
     if user.is_authenticated and work.author_id == user.pk:
         return True
     return can_teach(user, work.course_id)
+
+
+# -- moderation ------------------------------------------------------------------------------
+
+
+def can_moderate(user: User, course: Course | int) -> bool:
+    """Flags, the review queue, hiding and restoring: the course's TAs and instructors, site staff."""
+    return can_teach(user, course)
+
+
+def can_read_moderated(user: User, work) -> bool:
+    """Hidden or waiting work is read in full by its author and the course's staff; others
+    see a placeholder where it keeps replies in place (or nothing)."""
+    if work.moderation == ModerationState.PUBLISHED:
+        return True
+    author_id = work.added_by_id if hasattr(work, "added_by_id") else work.author_id
+    if user.is_authenticated and author_id == user.pk:
+        return True
+    course_id = work.thread.course_id if hasattr(work, "thread_id") else work.course_id
+    return course_id is not None and can_teach(user, course_id)
+
+
+def can_view_work(user: User, work) -> bool:
+    """Whether ``user`` may see a piece of course work (an annotation, a challenge, a post or a
+    course's source), its moderation state included."""
+    from annotations.models import Annotation, Post, Source
+
+    if isinstance(work, Annotation):
+        return can_view_annotation(user, work)
+    if isinstance(work, Post):
+        return can_view_thread(user, work.thread) and (
+            work.moderation != ModerationState.PENDING or can_read_moderated(user, work)
+        )
+    if isinstance(work, Source):
+        if work.course_id is None:
+            return True
+        return (can_view_course(user, work.course) if user.is_authenticated else False) and (
+            work.moderation == ModerationState.PUBLISHED or can_read_moderated(user, work)
+        )
+    return can_view_challenge(user, work)

@@ -28,6 +28,7 @@ from annotations.models import (
 )
 from annotations.models.annotation import Visibility
 from annotations.models.courses import Role
+from annotations.models.moderated import ModerationState
 
 
 def document_list() -> QuerySet[Document]:
@@ -164,11 +165,19 @@ def visible_annotations(user, *, include_deleted: bool = False) -> QuerySet[Anno
 
 def _visible_course_work(user, rows: QuerySet, *, include_deleted: bool) -> QuerySet:
     """The visibility rule over any student work that has a course, an author, a
-    ``visibility`` (private, group, course), a group and a ``deleted_at``."""
+    ``visibility`` (private, group, course), a group, a ``deleted_at`` and a moderation state.
+
+    Work hidden by a moderator or waiting for approval is its author's and the course
+    staff's; with ``include_deleted`` (lists that keep tombstones as the heads of their
+    threads) hidden work is kept too, as a placeholder whose text the page withholds.
+    """
     if not user.is_authenticated:
         return rows.none()
+    published = Q(moderation=ModerationState.PUBLISHED)
     if not include_deleted:
         rows = rows.filter(deleted_at__isnull=True)
+    else:
+        published |= Q(moderation=ModerationState.HIDDEN)
     shared = ~Q(visibility=Visibility.PRIVATE)
     if user.is_superuser:
         return rows.filter(Q(author=user) | shared)
@@ -181,8 +190,8 @@ def _visible_course_work(user, rows: QuerySet, *, include_deleted: bool) -> Quer
         & (
             Q(author=user)
             | Q(course__in=taught) & shared
-            | Q(visibility=Visibility.COURSE)
-            | Q(visibility=Visibility.GROUP, group__in=groups)
+            | published & Q(visibility=Visibility.COURSE)
+            | published & Q(visibility=Visibility.GROUP, group__in=groups)
         )
     )
     for hidden in _peer_work_hidden_from(user, rows.model):
@@ -322,8 +331,12 @@ def visible_sources(user) -> QuerySet[Source]:
         return sources.filter(course__isnull=True)
     if user.is_superuser:
         return sources
-    courses = Membership.objects.filter(user=user).values("course")
-    return sources.filter(Q(course__isnull=True) | Q(course__in=courses))
+    memberships = Membership.objects.filter(user=user)
+    courses = memberships.values("course")
+    taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
+    # Hidden or waiting course sources: their adder and the course's staff only.
+    readable = Q(moderation=ModerationState.PUBLISHED) | Q(added_by=user) | Q(course__in=taught)
+    return sources.filter(Q(course__isnull=True) | Q(course__in=courses) & readable)
 
 
 def source_for_user(user, key: str) -> Source:
@@ -480,19 +493,31 @@ def thread_for_user(user, pk: int | str):
         raise Http404("No such thread.") from None
 
 
-def visible_posts(user):
-    """Posts of the threads ``user`` may see (tombstones included: they keep replies in place)."""
+def visible_posts(user, *, placeholders: bool = False):
+    """Posts of the threads ``user`` may see (tombstones included: they keep replies in place).
+
+    A post hidden by a moderator or waiting for approval is its author's and the course
+    staff's; with ``placeholders`` (a thread's page) hidden posts are kept for everyone, as a
+    placeholder whose text the page withholds, so their replies keep their place.
+    """
     from annotations.models import Post
 
-    return Post.objects.filter(thread__in=visible_threads(user))
+    posts = Post.objects.filter(thread__in=visible_threads(user))
+    if not user.is_authenticated or user.is_superuser:
+        return posts
+    taught = Membership.objects.filter(user=user, role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
+    readable = Q(moderation=ModerationState.PUBLISHED) | Q(author=user) | Q(thread__course__in=taught)
+    if placeholders:
+        readable |= Q(moderation=ModerationState.HIDDEN)
+    return posts.filter(readable)
 
 
-def post_list(user):
+def post_list(user, *, placeholders: bool = False):
     """Visible posts with their author and ``helpful_count``: one query, whatever the nesting."""
     from django.db.models import Count
 
     return (
-        visible_posts(user)
+        visible_posts(user, placeholders=placeholders)
         .select_related("author")
         .annotate(helpful_count=Count("reactions", distinct=True))
         .order_by("created_at", "pk")
@@ -502,7 +527,7 @@ def post_list(user):
 def posts_of_thread(user, thread) -> list:
     """A thread's posts in one query, each with ``children`` (its replies, oldest first)
     and ``depth``; the top-level posts are returned."""
-    posts = list(post_list(user).filter(thread=thread))
+    posts = list(post_list(user, placeholders=True).filter(thread=thread))
     by_id = {post.pk: post for post in posts}
     roots = []
     for post in posts:

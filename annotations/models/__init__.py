@@ -20,12 +20,15 @@ from annotations.models.discussion import (
     Thread,
     ThreadVisit,
 )
+from annotations.models.moderated import ModerationState
+from annotations.models.moderation import AuditEntry, Flag, ModerationItem
 from annotations.models.reading import Claim, ClaimEventLink, Document, Paragraph, Section, Source
 
 __all__ = [
     "Annotation",
     "AnnotationReply",
     "Assignment",
+    "AuditEntry",
     "Challenge",
     "ChallengeResponse",
     "ChallengeSource",
@@ -37,9 +40,12 @@ __all__ = [
     "Erratum",
     "EventProposal",
     "Extension",
+    "Flag",
     "Grade",
     "LinkProposal",
     "Membership",
+    "ModerationItem",
+    "ModerationState",
     "Notification",
     "NotificationPreference",
     "Paragraph",

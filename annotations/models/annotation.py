@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.courses import Course, CourseGroup
+from annotations.models.moderated import Moderated
 from annotations.models.reading import Claim, Document, Paragraph
 
 
@@ -41,7 +42,7 @@ class Motivation(models.TextChoices):
     LINKING = "linking", _("linking")
 
 
-class Annotation(models.Model):
+class Annotation(Moderated):
     """A note on a span of a paragraph, inside a course.
 
     The span is kept as a W3C TextQuoteSelector (``exact``, ``prefix``, ``suffix``) and a

@@ -104,6 +104,10 @@ class Assignment(models.Model):
     anonymous_to_peers = models.BooleanField(
         default=False, help_text=_("Students' names are hidden from classmates (never from staff).")
     )
+    premoderation = models.BooleanField(
+        default=False,
+        help_text=_("Students' new work in the scope waits for approval while the assignment is open."),
+    )
     grades_released_at = models.DateTimeField(null=True, blank=True)
     grades_released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from annotations.models.annotation import Visibility
 from annotations.models.courses import Course, CourseGroup
+from annotations.models.moderated import Moderated
 from annotations.models.reading import Claim, ClaimEventLink, Source
 from timeline.dates import Precision
 from timeline.models import Event
@@ -46,7 +47,7 @@ class ProposalStatus(models.TextChoices):
     DECLINED = "declined", _("declined")
 
 
-class Challenge(models.Model):
+class Challenge(Moderated):
     """A student's case about a claim: a stance, an argument and cited sources.
 
     Staff resolve it; ``version`` goes up with every resolution or reopening, so two staff

@@ -36,6 +36,9 @@ class Course(models.Model):
     reading = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="courses")
     join_code = models.CharField(max_length=32, unique=True, default=new_join_code)
     join_enabled = models.BooleanField(default=True, help_text=_("Whether students can join with the code."))
+    premoderation = models.BooleanField(
+        default=False, help_text=_("Students' new work waits for a TA's or an instructor's approval.")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -81,6 +84,9 @@ class Membership(models.Model):
         CourseGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="memberships"
     )
     joined_at = models.DateTimeField(auto_now_add=True)
+    premoderated = models.BooleanField(
+        default=False, help_text=_("This student's new work waits for approval (after repeated abuse).")
+    )
 
     class Meta:
         ordering = ["course", "role", "user__username"]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from annotations.models.annotation import Annotation
 from annotations.models.challenges import Challenge
 from annotations.models.courses import Course, CourseGroup
+from annotations.models.moderated import Moderated
 from annotations.models.reading import Claim
 from timeline.models import Event
 
@@ -79,7 +80,7 @@ class Thread(models.Model):
         return self.title
 
 
-class Post(models.Model):
+class Post(Moderated):
     """A post in a thread; ``parent`` makes it a reply, to any depth."""
 
     thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="posts")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from annotations.citations import format_citation
+from annotations.models.moderated import Moderated
 from timeline.dates import (
     PartialDate,
     Precision,
@@ -98,7 +99,7 @@ class Paragraph(models.Model):
         return f"{self.document.get_absolute_url()}#{self.anchor}"
 
 
-class Source(models.Model):
+class Source(Moderated):
     """A bibliographic record; ``from_paper`` marks the ones the reading itself cites.
 
     A source without a ``course`` belongs to the reading and is public; one with a course

@@ -13,7 +13,9 @@ from annotations.anchoring import SelectorError, target_for
 from annotations.markdown import render
 from annotations.models import Annotation, AnnotationReply, Claim, Course, Paragraph, Tag
 from annotations.models.annotation import Motivation, Visibility
+from annotations.models.moderated import ModerationState
 from annotations.services.assignments import is_anonymous_work
+from annotations.services.moderation import hold, premoderated
 
 NOT_A_MEMBER = "Only members of this course can annotate in it."
 NOT_YOURS = "Only the author can change or delete this."
@@ -114,10 +116,21 @@ def annotation_create(
             course=course, kind="annotation", paragraph_id=paragraph.pk, claim_id=claim.pk if claim else None
         ),
     )
+    waits = premoderated(
+        user=user,
+        course=course,
+        kind="annotation",
+        paragraph_id=paragraph.pk,
+        claim_id=claim.pk if claim else None,
+    )
+    if waits:
+        annotation.moderation = ModerationState.PENDING
     annotation.full_clean(exclude=["course", "author", "document", "paragraph", "group", "claim"])
     with transaction.atomic():
         annotation.save()
         _set_tags(annotation, names)
+        if waits:
+            hold(annotation)
     return annotation
 
 

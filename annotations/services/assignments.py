@@ -19,6 +19,7 @@ from annotations.models import Annotation, Challenge, Claim, Course, Membership,
 from annotations.models.assignments import REQUIREMENTS, Assignment, Extension, Grade
 from annotations.models.courses import Role
 from annotations.models.discussion import NotificationKind
+from annotations.services.moderation import audit
 
 NOT_INSTRUCTOR = "Only the course's instructors can set, change or release assignments."
 NOT_STAFF = "Only the course's TAs and instructors can grade or grant extensions."
@@ -215,6 +216,7 @@ def extension_grant(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        earlier = Extension.objects.filter(assignment=assignment, student=student).first()
         extension, _ = Extension.objects.update_or_create(
             assignment=assignment,
             student=student,
@@ -225,12 +227,42 @@ def extension_grant(
                 "granted_by": user,
             },
         )
+        audit(
+            actor=user,
+            course=assignment.course,
+            action="grading.extension",
+            target_type="extension",
+            target_id=extension.pk,
+            target_label=f"{student} on “{assignment}”",
+            reason=extension.reason,
+            before=_extension_state(earlier),
+            after=_extension_state(extension),
+        )
     return extension
+
+
+def _extension_state(extension: Extension | None) -> dict[str, Any]:
+    if extension is None:
+        return {}
+    return {
+        "due_at": extension.due_at.isoformat(),
+        "late_until": extension.late_until.isoformat() if extension.late_until else None,
+    }
 
 
 def extension_revoke(*, user, extension: Extension) -> None:
     _require_staff(user, extension.assignment.course)
-    extension.delete()
+    with transaction.atomic():
+        audit(
+            actor=user,
+            course=extension.assignment.course,
+            action="grading.extension_revoked",
+            target_type="extension",
+            target_id=extension.pk,
+            target_label=f"{extension.student} on “{extension.assignment}”",
+            before=_extension_state(extension),
+        )
+        extension.delete()
 
 
 def score_from(value: Any, assignment: Assignment) -> Decimal | None:
@@ -287,8 +319,42 @@ def grade_set(
         )
         if not written:
             raise GradeConflict(Grade.objects.get(pk=grade.pk))
+        before = _grade_state(grade)
         grade.refresh_from_db()
+        audit(
+            actor=user,
+            course=assignment.course,
+            action="grading.grade",
+            target_type="grade",
+            target_id=grade.pk,
+            target_label=f"{student} on “{assignment}”",
+            reason=feedback,
+            before=before,
+            after=_grade_state(grade),
+        )
     return grade
+
+
+def _grade_state(grade: Grade) -> dict[str, Any]:
+    return {
+        "score": None if grade.score is None else str(grade.score),
+        "feedback": grade.feedback,
+        "version": grade.version,
+    }
+
+
+def _audit_assignment(user, assignment: Assignment, action: str, before: dict, after: dict, reason: str = ""):
+    audit(
+        actor=user,
+        course=assignment.course,
+        action=action,
+        target_type="assignment",
+        target_id=assignment.pk,
+        target_label=str(assignment),
+        reason=reason,
+        before=before,
+        after=after,
+    )
 
 
 def grades_release(*, user, assignment: Assignment) -> Assignment:
@@ -303,6 +369,13 @@ def grades_release(*, user, assignment: Assignment) -> Assignment:
         if not released:
             raise ValidationError(ALREADY_RELEASED)
         assignment.refresh_from_db()
+        _audit_assignment(
+            user,
+            assignment,
+            "grading.release",
+            {"grades_released_at": None},
+            {"grades_released_at": assignment.grades_released_at.isoformat()},
+        )
         url = reverse("assignments:detail", kwargs={"pk": assignment.pk})
         students = Membership.objects.filter(course=assignment.course, role=Role.STUDENT).select_related(
             "user"
@@ -322,12 +395,21 @@ def grades_release(*, user, assignment: Assignment) -> Assignment:
 def grades_withhold(*, user, assignment: Assignment) -> Assignment:
     """An instructor hides released grades again (to correct them, say)."""
     _require_instructor(user, assignment.course)
-    withheld = Assignment.objects.filter(pk=assignment.pk, grades_released_at__isnull=False).update(
-        grades_released_at=None, grades_released_by=None
-    )
-    if not withheld:
-        raise ValidationError(NOT_RELEASED)
-    assignment.refresh_from_db()
+    with transaction.atomic():
+        released_at = assignment.grades_released_at
+        withheld = Assignment.objects.filter(pk=assignment.pk, grades_released_at__isnull=False).update(
+            grades_released_at=None, grades_released_by=None
+        )
+        if not withheld:
+            raise ValidationError(NOT_RELEASED)
+        assignment.refresh_from_db()
+        _audit_assignment(
+            user,
+            assignment,
+            "grading.withhold",
+            {"grades_released_at": released_at.isoformat() if released_at else None},
+            {"grades_released_at": None},
+        )
     return assignment
 
 

@@ -24,8 +24,10 @@ from annotations.models.challenges import (
     EvidenceStatus,
     Stance,
 )
+from annotations.models.moderated import ModerationState
 from annotations.services.annotations import NO_GROUP, NOT_YOURS
 from annotations.services.assignments import is_anonymous_work
+from annotations.services.moderation import hold, premoderated
 
 NOT_A_MEMBER = "Only members of this course can challenge claims in it."
 NOT_IN_READING = "This claim is not part of the course's reading."
@@ -138,9 +140,14 @@ def challenge_create(
             course=course, kind="challenge", paragraph_id=None, claim_id=claim.pk
         ),
     )
+    waits = premoderated(user=user, course=course, kind="challenge", claim_id=claim.pk)
+    if waits:
+        challenge.moderation = ModerationState.PENDING
     challenge.full_clean(exclude=["course", "author", "group", "claim", "sources"])
     with transaction.atomic():
         challenge.save()
+        if waits:
+            hold(challenge)
         for citation in cited:
             citation.challenge = challenge
         ChallengeSource.objects.bulk_create(cited)
@@ -342,7 +349,11 @@ def evidence_for(course: Course, claims: Iterable[Claim | int]) -> dict[int, Evi
     by_claim: dict[int, list[Challenge]] = {}
     challenges = (
         Challenge.objects.filter(
-            course=course, claim_id__in=ids, visibility=Visibility.COURSE, deleted_at__isnull=True
+            course=course,
+            claim_id__in=ids,
+            visibility=Visibility.COURSE,
+            deleted_at__isnull=True,
+            moderation=ModerationState.PUBLISHED,
         )
         .select_related("author")
         .order_by("created_at", "pk")

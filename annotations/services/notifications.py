@@ -174,3 +174,51 @@ def digests_send(*, dry_run: bool = False, progress: Callable[[str], None] | Non
                 recipient_list=[recipient.email],
             )
     return DigestRun(users=len(by_user), notifications=sent)
+
+
+MODERATION_NEWS = {
+    "hide": "Your {what} was hidden by a moderator: {reason}",
+    "restore": "Your {what} is visible again.",
+    "approve": "Your {what} was approved and is now visible.",
+}
+FLAG_NEWS = {
+    "hide": "The {what} you flagged was hidden. Thank you.",
+    "dismiss": "The {what} you flagged was reviewed; the flags were dismissed and it stays.",
+    "review": "The {what} you flagged was reviewed; it stays.",
+}
+
+
+def notify_moderated(*, item, target, action: str, actor, flaggers) -> None:
+    """Tell the author what staff did to their work (with the reason when it is hidden) and
+    the flaggers what came of their flags; nobody learns who flagged."""
+    from annotations.services.moderation import author_of
+
+    what = {"annotation": "note", "post": "post", "challenge": "challenge", "source": "source"}[item.kind]
+    url = _work_url(item, target)
+    author = author_of(target)
+    if action in MODERATION_NEWS and author is not None:
+        text = MODERATION_NEWS[action].format(what=what, reason=target.moderation_reason)
+        notify(
+            recipient=author, kind=NotificationKind.MODERATION, actor=actor, course=item.course,
+            text=text[:300], url=url,
+        )  # fmt: skip
+    if action in FLAG_NEWS:
+        for flagger in flaggers:
+            notify(
+                recipient=flagger, kind=NotificationKind.MODERATION, actor=actor, course=item.course,
+                text=FLAG_NEWS[action].format(what=what), url=url,
+            )  # fmt: skip
+
+
+def _work_url(item, target) -> str:
+    """Where the work is read in its course (a placeholder for those who may not read it)."""
+    if item.kind == "annotation":
+        return target.get_absolute_url()
+    if item.kind == "post":
+        return reverse("threads:detail", args=[item.course_id, target.thread_id]) + f"#post-{target.pk}"
+    if item.kind == "challenge":
+        return (
+            reverse("challenges:claim", kwargs={"pk": item.course_id, "key": target.claim.key})
+            + f"#challenge-{target.pk}"
+        )
+    return reverse("annotations:course-sources", kwargs={"pk": item.course_id})

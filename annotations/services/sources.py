@@ -29,6 +29,8 @@ from annotations.citations import (
     parse_name,
 )
 from annotations.models import Course, Source
+from annotations.models.moderated import ModerationState
+from annotations.services.moderation import hold, premoderated
 
 NOT_A_MEMBER = "Only members of this course can add sources to it."
 KIND_INVALID = "Choose one of: {choices}."
@@ -159,12 +161,17 @@ def source_add(*, user, course: Course, **fields: Any) -> tuple[Source, bool]:
     if existing is not None:
         return existing, False
     base = _key_base(values)
+    waits = premoderated(user=user, course=course, kind="source")
     for _attempt in range(KEY_ATTEMPTS):
         source = Source(key=_free_key(base), course=course, added_by=user, **values)
+        if waits:
+            source.moderation = ModerationState.PENDING
         source.full_clean(validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 source.save()
+                if waits:
+                    hold(source)
         except IntegrityError:
             # Someone added the same work (or took the key) meanwhile.
             existing = source_duplicate(course=course, doi=values["doi"], url=values["url"])

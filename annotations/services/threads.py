@@ -23,6 +23,8 @@ from annotations.models import (
     ThreadVisit,
 )
 from annotations.models.discussion import NotificationKind
+from annotations.models.moderated import ModerationState
+from annotations.services.moderation import hold, premoderated
 from annotations.services.notifications import notify
 
 NOT_A_MEMBER = "Only members of this course can discuss in it."
@@ -132,26 +134,41 @@ def post_create(*, user, thread: Thread, body: str, parent: Post | None = None) 
         raise ValidationError({"parent": PARENT_ELSEWHERE})
     if not (body or "").strip():
         raise ValidationError({"body": EMPTY_POST})
+    waits = premoderated(user=user, course=thread.course, kind="post", thread=thread)
     with transaction.atomic():
         post = Post(thread=thread, parent=parent, author=user, body=body, body_html=render(body))
+        if waits:
+            post.moderation = ModerationState.PENDING
         post.full_clean()
         post.save()
-        Thread.objects.filter(pk=thread.pk).update(last_post_at=post.created_at)
-        thread.last_post_at = post.created_at
-        mentioned = _mentioned(thread, body)
-        post.mentions.set(mentioned)
-        url = _thread_url(thread, post)
-        for member in mentioned:
-            notify(
-                recipient=member, kind=NotificationKind.MENTION, actor=user, course=thread.course,
-                text=f"{user.username} mentioned you in “{thread.title}”", url=url,
-            )  # fmt: skip
-        if parent is not None and parent.deleted_at is None and parent.author not in mentioned:
-            notify(
-                recipient=parent.author, kind=NotificationKind.REPLY, actor=user, course=thread.course,
-                text=f"{user.username} replied to you in “{thread.title}”", url=url,
-            )  # fmt: skip
+        post.mentions.set(_mentioned(thread, body))
+        if waits:
+            # Nobody hears of it, and the thread does not move, until staff approve it.
+            hold(post)
+        else:
+            notify_post(post)
     return post
+
+
+def notify_post(post: Post) -> None:
+    """What a published post does: the thread moves, the mentioned members and the parent's
+    author are notified (for a post that waited for approval, when it is approved)."""
+    thread, user = post.thread, post.author
+    Thread.objects.filter(pk=thread.pk).update(last_post_at=post.created_at)
+    thread.last_post_at = post.created_at
+    mentioned = list(post.mentions.all())
+    url = _thread_url(thread, post)
+    for member in mentioned:
+        notify(
+            recipient=member, kind=NotificationKind.MENTION, actor=user, course=thread.course,
+            text=f"{user.username} mentioned you in “{thread.title}”", url=url,
+        )  # fmt: skip
+    parent = post.parent
+    if parent is not None and parent.deleted_at is None and parent.author not in mentioned:
+        notify(
+            recipient=parent.author, kind=NotificationKind.REPLY, actor=user, course=thread.course,
+            text=f"{user.username} replied to you in “{thread.title}”", url=url,
+        )  # fmt: skip
 
 
 def post_edit(*, user, post: Post, body: str) -> Post:
