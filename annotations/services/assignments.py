@@ -50,6 +50,7 @@ EDITABLE = (
     "points",
     "hide_peers_until_posted",
     "anonymous_to_peers",
+    "premoderation",
     *(f"required_{kind}" for kind in REQUIREMENTS),
 )
 

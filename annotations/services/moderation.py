@@ -356,7 +356,10 @@ def premoderated(*, user, course: Course, kind: str, paragraph_id=None, claim_id
     membership = permissions.membership_of(user, course)
     if membership is None or membership.role != Role.STUDENT:
         return False
-    if course.premoderation or membership.premoderated:
+    if course.premoderation:
+        return True
+    # Read afresh: staff may have just put this student under pre-moderation.
+    if Membership.objects.filter(pk=membership.pk, premoderated=True).exists():
         return True
     if kind == "source":
         return False
