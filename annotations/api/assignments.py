@@ -117,7 +117,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
         fields = [
             "id", "url", "course", "title", "instructions", "instructions_html", "scope", "opens_at",
             "due_at", "late_until", "late_penalty", "work_mode", "scoring", "points", "requirements",
-            "hide_peers_until_posted", "anonymous_to_peers", "grades_released_at", "status", "created_at",
+            "hide_peers_until_posted", "anonymous_to_peers", "premoderation", "grades_released_at", "status",
+            "created_at",
         ]  # fmt: skip
 
     @extend_schema_field(ScopeSerializer)
@@ -293,6 +294,9 @@ class AssignmentWriteSerializer(serializers.Serializer):
     )
     hide_peers_until_posted = serializers.BooleanField(default=False)
     anonymous_to_peers = serializers.BooleanField(default=False)
+    premoderation = serializers.BooleanField(
+        default=False, help_text="Students' new work in the scope waits for approval while the assignment is open."
+    )
 
 
 class AssignmentCreateSerializer(AssignmentWriteSerializer):
