@@ -1,9 +1,12 @@
-"""Admin for curating the reading's records (site staff)."""
+"""The admin: site staff curate the reading's records and the courses; a course's TAs and
+instructors read and moderate their own courses' work here (``scoproject.admin`` holds the
+rules), through the same services as the pages."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, QuerySet
@@ -33,7 +36,28 @@ from annotations.models.challenges import (
     EventProposal,
     LinkProposal,
 )
+from annotations.models.courses import Role
 from annotations.services import assignments as assignment_services
+from scoproject.admin import (
+    TEACHING_ROLES,
+    CourseScopedAdmin,
+    ParentScopedInline,
+    SiteStaffOnlyAdmin,
+    taught_course_ids,
+)
+
+# The moderation state of student work: read here, changed only by the queue's acts.
+MODERATION_FIELDS = ["moderation", "moderation_reason", "moderated_by", "moderated_at"]
+
+
+class NotPrivateForCourseStaff:
+    """Course staff never read private work (their pages hide it); site staff read it here."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.exclude(visibility="private")
 
 
 class SectionInline(admin.TabularInline):
@@ -44,7 +68,7 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(SiteStaffOnlyAdmin):
     list_display = ["title", "slug", "language", "updated_at"]
     search_fields = ["title", "slug"]
     inlines = [SectionInline]
@@ -58,7 +82,7 @@ class ParagraphInline(admin.StackedInline):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(SiteStaffOnlyAdmin):
     list_display = ["title", "document", "order", "level", "parent"]
     list_filter = ["document", "level"]
     search_fields = ["title", "key"]
@@ -79,7 +103,7 @@ class ClaimInline(admin.TabularInline):
 
 
 @admin.register(Paragraph)
-class ParagraphAdmin(admin.ModelAdmin):
+class ParagraphAdmin(SiteStaffOnlyAdmin):
     list_display = ["anchor", "document", "section", "excerpt", "claim_count"]
     list_filter = ["document", "section"]
     search_fields = ["anchor", "text"]
@@ -108,7 +132,7 @@ class EventLinkInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(SiteStaffOnlyAdmin):
     list_display = ["key", "paraphrase", "kind", "variable", "step", "paragraph"]
     list_filter = [
         "kind",
@@ -144,7 +168,10 @@ class ClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(CourseScopedAdmin):
+    """The reading's sources (no course) are curated by site staff; the sources a course's
+    members added are read here by that course's staff, and moderated from the queue."""
+
     list_display = [
         "key",
         "citation",
@@ -153,8 +180,12 @@ class SourceAdmin(admin.ModelAdmin):
         "from_paper",
         "in_reference_list",
         "claim_count",
+        "course",
+        "moderation",
     ]
-    list_filter = ["kind", "from_paper", "in_reference_list"]
+    list_filter = ["kind", "from_paper", "in_reference_list", "moderation", "course"]
+    list_select_related = ["course"]
+    readonly_fields = ["course", "added_by", *MODERATION_FIELDS]
     search_fields = ["key", "title", "raw", "container", "publisher"]
     # A URL typed without a scheme is taken to be https.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -180,7 +211,7 @@ class GroupInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(SiteStaffOnlyAdmin):
     list_display = ["title", "term", "reading", "join_code", "join_enabled", "member_count", "created_at"]
     list_filter = ["join_enabled", "term", "reading"]
     search_fields = ["title", "term", "join_code"]
@@ -197,7 +228,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(SiteStaffOnlyAdmin):
     list_display = ["user", "course", "role", "group", "joined_at"]
     list_filter = ["role", "course"]
     search_fields = ["user__username", "course__title"]
@@ -205,7 +236,7 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "course"]
 
 
-class ReplyInline(admin.TabularInline):
+class ReplyInline(ParentScopedInline, admin.TabularInline):
     model = AnnotationReply
     extra = 0
     fields = ["author", "body", "created_at", "edited_at", "deleted_at"]
@@ -214,9 +245,10 @@ class ReplyInline(admin.TabularInline):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
-    """Site staff read every annotation here, including private ones and tombstones; the
-    text students wrote is not edited in the admin."""
+class AnnotationAdmin(NotPrivateForCourseStaff, CourseScopedAdmin):
+    """Site staff read every annotation here, including private ones and tombstones; course
+    staff read their courses' shared ones (tombstones too). The text students wrote is not
+    edited in the admin, and its moderation state changes only through the queue."""
 
     list_display = [
         "pk",
@@ -225,17 +257,24 @@ class AnnotationAdmin(admin.ModelAdmin):
         "paragraph_anchor",
         "motivation",
         "visibility",
+        "moderation",
         "created_at",
         "deleted_at",
     ]
-    list_filter = ["visibility", "motivation", "course", ("deleted_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "visibility",
+        "motivation",
+        "moderation",
+        "course",
+        ("deleted_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["body", "exact", "author__username"]
     list_select_related = ["author", "course"]
     date_hierarchy = "created_at"
     readonly_fields = [
         "course", "author", "group", "document", "paragraph", "paragraph_anchor", "claim", "exact", "prefix",
         "suffix", "start", "end", "body", "body_html", "imported_from", "created_at", "updated_at", "edited_at",
-        "deleted_at",
+        "deleted_at", *MODERATION_FIELDS,
     ]  # fmt: skip
     fields = [*readonly_fields[:10], "motivation", "tags", "visibility", *readonly_fields[10:]]
     inlines = [ReplyInline]
@@ -245,12 +284,12 @@ class AnnotationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(SiteStaffOnlyAdmin):
     search_fields = ["name"]
 
 
 @admin.register(LinkProposal)
-class LinkProposalAdmin(admin.ModelAdmin):
+class LinkProposalAdmin(SiteStaffOnlyAdmin):
     """Read-mostly: decisions go through the course pages or the API, so the rules apply."""
 
     list_display = ["claim", "relation", "event", "course", "proposer", "status", "created_at"]
@@ -262,7 +301,7 @@ class LinkProposalAdmin(admin.ModelAdmin):
 
 
 @admin.register(EventProposal)
-class EventProposalAdmin(admin.ModelAdmin):
+class EventProposalAdmin(SiteStaffOnlyAdmin):
     list_display = ["title", "date", "course", "proposer", "status", "event", "created_at"]
     list_filter = ["status", "type", "course"]
     search_fields = ["title", "proposer__username", "description"]
@@ -271,7 +310,7 @@ class EventProposalAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "decided_by", "decided_at", "event", "created_at"]
 
 
-class ChallengeSourceInline(admin.TabularInline):
+class ChallengeSourceInline(ParentScopedInline, admin.TabularInline):
     model = ChallengeSource
     extra = 0
     fields = ["source", "page", "quote", "url_fragment"]
@@ -282,7 +321,7 @@ class ChallengeSourceInline(admin.TabularInline):
         return False
 
 
-class ChallengeResponseInline(admin.TabularInline):
+class ChallengeResponseInline(ParentScopedInline, admin.TabularInline):
     model = ChallengeResponse
     extra = 0
     fields = ["author", "body", "created_at", "edited_at", "deleted_at"]
@@ -294,17 +333,20 @@ class ChallengeResponseInline(admin.TabularInline):
 
 
 @admin.register(Challenge)
-class ChallengeAdmin(admin.ModelAdmin):
-    """Site staff read challenges here; students' text and resolutions change in the app,
-    where the version check applies."""
+class ChallengeAdmin(NotPrivateForCourseStaff, CourseScopedAdmin):
+    """Site staff and course staff read challenges here; students' text and resolutions
+    change in the app, where the version check applies, and moderation in the queue."""
 
-    list_display = ["pk", "author", "course", "claim", "stance", "status", "visibility", "created_at"]
-    list_filter = ["stance", "status", "visibility", "course"]
+    list_display = [
+        "pk", "author", "course", "claim", "stance", "status", "visibility", "moderation", "created_at",
+    ]  # fmt: skip
+    list_filter = ["stance", "status", "visibility", "moderation", "course"]
     search_fields = ["argument", "author__username", "claim__key"]
     list_select_related = ["author", "course", "claim"]
     readonly_fields = [
         "course", "author", "group", "claim", "stance", "argument", "visibility", "status", "feedback",
         "resolved_by", "resolved_at", "version", "created_at", "updated_at", "edited_at", "deleted_at",
+        *MODERATION_FIELDS,
     ]  # fmt: skip
     fields = readonly_fields
     inlines = [ChallengeSourceInline, ChallengeResponseInline]
@@ -317,7 +359,7 @@ class ChallengeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Erratum)
-class ErratumAdmin(admin.ModelAdmin):
+class ErratumAdmin(SiteStaffOnlyAdmin):
     """Site staff confirm errata; a new one goes through ``erratum_confirm``."""
 
     list_display = ["claim", "confirmed_by", "confirmed_at"]
@@ -352,7 +394,7 @@ from annotations.models import Post, Thread  # noqa: E402
 
 
 @admin.register(Thread)
-class ThreadAdmin(admin.ModelAdmin):
+class ThreadAdmin(SiteStaffOnlyAdmin):
     """Site staff read threads here and may pin or lock them (moving is on the thread's page); posts are students' words,
     read-only (moderation hides, never rewrites)."""
 
@@ -371,13 +413,18 @@ class ThreadAdmin(admin.ModelAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
-    list_display = ["pk", "thread", "author", "created_at", "edited_at", "deleted_at"]
-    list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
+class PostAdmin(CourseScopedAdmin):
+    """Posts are read here (tombstones too); moderation hides them from the queue, never
+    rewrites them."""
+
+    course_path = "thread__course"
+    list_display = ["pk", "thread", "author", "moderation", "created_at", "edited_at", "deleted_at"]
+    list_filter = ["moderation", "thread__course", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["body", "author__username"]
     list_select_related = ["thread", "author"]
     readonly_fields = [
         "thread", "parent", "author", "body", "body_html", "created_at", "updated_at", "edited_at", "deleted_at",
+        *MODERATION_FIELDS,
     ]  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -391,11 +438,46 @@ class ExtensionInline(admin.TabularInline):
     readonly_fields = ["granted_by", "created_at"]
     autocomplete_fields = ["student"]
 
+    # Extensions follow their assignment: whoever may change it may grant them.
+    def _parent_may(self, request: HttpRequest, obj: Assignment | None, change: bool = True) -> bool:
+        parent = self.admin_site.get_model_admin(Assignment)
+        return (
+            parent.has_change_permission(request, obj) if change else parent.has_view_permission(request, obj)
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: Assignment | None = None) -> bool:
+        return self._parent_may(request, obj, change=False)
+
+    def has_add_permission(self, request: HttpRequest, obj: Assignment | None = None) -> bool:
+        return self._parent_may(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Assignment | None = None) -> bool:
+        return self._parent_may(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Assignment | None = None) -> bool:
+        return self._parent_may(request, obj)
+
+    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
+        # The people search is site staff's; course staff pick from their courses' members.
+        return self.autocomplete_fields if request.user.is_superuser else []
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "student" and not request.user.is_superuser:
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(memberships__course__in=taught_course_ids(request, (Role.INSTRUCTOR,)))
+                .distinct()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(CourseScopedAdmin):
     """Assignments, their extensions, and the release of their grades (grades themselves are
-    changed one by one, below or in the app, where the version check applies)."""
+    changed one by one, below or in the app, where the version check applies). A course's
+    instructors set its assignments here too; its TAs read them."""
+
+    staff_change_roles = staff_add_roles = staff_delete_roles = (Role.INSTRUCTOR,)
 
     list_display = ["title", "course", "opens_at", "due_at", "late_until", "work_mode", "scoring", "released"]
     list_filter = ["course", "work_mode", "scoring", ("grades_released_at", admin.EmptyFieldListFilter)]
@@ -428,6 +510,15 @@ class AssignmentAdmin(admin.ModelAdmin):
     inlines = [ExtensionInline]
     actions = ["release_grades", "withhold_grades"]
 
+    def get_autocomplete_fields(self, request: HttpRequest) -> list[str]:
+        # The claims search belongs to the records' admin, which is site staff's.
+        return self.autocomplete_fields if request.user.is_superuser else []
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "course" and not request.user.is_superuser:
+            kwargs["queryset"] = Course.objects.filter(pk__in=taught_course_ids(request, (Role.INSTRUCTOR,)))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     @admin.display(description="grades released", boolean=True)
     def released(self, assignment: Assignment) -> bool:
         return assignment.grades_released
@@ -440,9 +531,21 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
+        assignment = form.instance
         for formset in formsets:
+            # Extensions changed here are audited like those granted in the app.
             for extension in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
                 Extension.objects.filter(pk=extension.pk).update(granted_by=request.user)
+                assignment_services.audit_extension(
+                    user=request.user, extension=extension, action="grading.extension"
+                )
+            for extension in formset.deleted_objects:
+                assignment_services.audit_extension(
+                    user=request.user,
+                    extension=extension,
+                    action="grading.extension_revoked",
+                    assignment=assignment,
+                )
         # The scope may have changed: which work is anonymous follows it.
         assignment_services.anonymity_refresh(course=form.instance.course)
 
@@ -492,9 +595,13 @@ class GradeAdminForm(forms.ModelForm):
 
 
 @admin.register(Grade)
-class GradeAdmin(admin.ModelAdmin):
+class GradeAdmin(CourseScopedAdmin):
     """Grades, changed through the grading service: the score must fit the assignment and a
-    grade changed by someone else since the page was opened is not overwritten."""
+    grade changed by someone else since the page was opened is not overwritten. The course's
+    TAs and instructors grade here too."""
+
+    course_path = "assignment__course"
+    staff_change_roles = TEACHING_ROLES
 
     list_display = ["student", "assignment", "score", "graded_by", "graded_at", "version"]
     list_filter = ["assignment__course", "assignment"]
@@ -536,3 +643,383 @@ class GradeAdmin(admin.ModelAdmin):
             )
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+
+
+# -- moderation: the review queue, flags and the audit log -----------------------------------------
+
+import csv  # noqa: E402
+import json  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME  # noqa: E402
+from django.contrib.admin.options import IncorrectLookupParameters  # noqa: E402
+from django.db.models import Exists, OuterRef, Q  # noqa: E402
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse  # noqa: E402
+from django.template import engines  # noqa: E402
+from django.template.response import TemplateResponse  # noqa: E402
+from django.urls import path, reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from annotations.models.moderated import ModerationState  # noqa: E402
+from annotations.models.moderation import (  # noqa: E402
+    MODERATED_KINDS,
+    Action,
+    AuditEntry,
+    Flag,
+    FlagReason,
+    ModerationItem,
+)
+from annotations.services import moderation as moderation_services  # noqa: E402
+
+
+class FlagReasonFilter(admin.SimpleListFilter):
+    title = "flag reason"
+    parameter_name = "flag_reason"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return list(FlagReason.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in FlagReason.values:
+            return queryset
+        return queryset.filter(Exists(Flag.objects.filter(item=OuterRef("pk"), reason=self.value())))
+
+
+class TargetStateFilter(admin.SimpleListFilter):
+    title = "state of the work"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return list(ModerationState.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in ModerationState.values:
+            return queryset
+        condition = Q()
+        for kind in MODERATED_KINDS:
+            condition |= Q(kind=kind, **{f"{kind}__moderation": self.value()})
+        return queryset.filter(condition)
+
+
+class FlagInline(ParentScopedInline, admin.TabularInline):
+    model = Flag
+    extra = 0
+    fields = ["flagger", "reason", "text", "status", "created_at", "closed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Flag]:
+        return super().get_queryset(request).select_related("flagger")
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it hidden?",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The authors read this reason, and so do the course's staff.",
+    )
+
+
+# The page between choosing "hide" and hiding: the reason, and the version of each item the
+# moderator saw, so that an item someone else acted on meanwhile is reported, not overwritten.
+HIDE_CONFIRMATION = engines["django"].from_string(
+    """{% extends "admin/base_site.html" %}
+{% block content %}
+<form method="post">{% csrf_token %}
+  <p>Hide {{ items|length }} piece{{ items|length|pluralize }} of work. Each author is told, with your reason.</p>
+  <ul>{% for item in items %}
+    <li>{{ item.kind }} by {{ item.author|default:"(no author)" }}: {{ item.excerpt }}
+      <input type="hidden" name="{{ checkbox_name }}" value="{{ item.pk }}">
+      <input type="hidden" name="version_{{ item.pk }}" value="{{ item.version }}"></li>
+  {% endfor %}</ul>
+  {{ form.non_field_errors }}
+  <p>{{ form.reason.errors }}<label for="{{ form.reason.id_for_label }}">{{ form.reason.label }}</label><br>
+    {{ form.reason }}<br><span class="help">{{ form.reason.help_text }}</span></p>
+  <input type="hidden" name="action" value="hide_items">
+  <input type="hidden" name="confirmed" value="yes">
+  <p><button type="submit">Hide them</button> <a href="{{ back }}">Cancel</a></p>
+</form>
+{% endblock %}"""
+)
+
+
+def excerpt_of(item: ModerationItem, length: int = 80) -> str:
+    target = item.target
+    text = {
+        "annotation": lambda: target.body or target.exact,
+        "post": lambda: target.body,
+        "challenge": lambda: target.argument,
+        "source": lambda: target.title or target.key,
+    }[item.kind]()
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@admin.register(ModerationItem)
+class ModerationItemAdmin(CourseScopedAdmin):
+    """A course's review queue, most flagged and oldest first. Nothing is edited here: the
+    acts are admin actions, done by ``moderate_many`` with the version of each item, so an
+    item someone else acted on first is reported rather than overwritten."""
+
+    list_display = [
+        "kind", "author", "excerpt", "flag_count", "state", "status", "opened_at", "last_action", "course",
+    ]  # fmt: skip
+    list_filter = ["status", "kind", FlagReasonFilter, TargetStateFilter, "opened_at", "course"]
+    search_fields = ["author__username"]
+    list_select_related = ["author", "course", *MODERATED_KINDS]
+    ordering = ["-flag_count", "opened_at", "pk"]
+    readonly_fields = [
+        "course", "kind", "annotation", "post", "challenge", "source", "author", "excerpt", "state", "status",
+        "flag_count", "opened_at", "last_action", "last_action_by", "last_action_at", "version",
+    ]  # fmt: skip
+    fields = readonly_fields
+    inlines = [FlagInline]
+    actions = ["hide_items", "restore_items", "dismiss_flags", "mark_reviewed", "approve_items"]
+
+    @admin.display(description="work")
+    def excerpt(self, item: ModerationItem) -> str:
+        return excerpt_of(item)
+
+    @admin.display(description="state")
+    def state(self, item: ModerationItem) -> str:
+        return item.target.get_moderation_display()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        # The queue holds only the courses the user teaches; the service checks each item again.
+        return self.has_view_permission(request)
+
+    def _act(
+        self,
+        request: HttpRequest,
+        acts: list[tuple[ModerationItem, int]],
+        action: str,
+        reason: str = "",
+    ) -> None:
+        done_as = dict(Action.choices)[action]
+        for item, version in acts:
+            label = f"{item.kind} {item.target_id} by {item.author or '(no author)'}"
+            try:
+                [outcome] = moderation_services.moderate_many(
+                    user=request.user, acts=[(item, version)], action=action, reason=reason
+                )
+            except PermissionDenied as error:
+                messages.error(request, f"{label}: {error}")
+                continue
+            if outcome.done:
+                messages.success(request, f"{label}: done ({done_as}).")
+            else:
+                current = outcome.item
+                messages.error(
+                    request,
+                    f"{label}: {outcome.message} Now: {current.get_status_display()}, "
+                    f"{current.flag_count} open flag(s), version {current.version}.",
+                )
+
+    def _now(self, request: HttpRequest, queryset: QuerySet[ModerationItem], action: str) -> None:
+        # The version is read as the action runs: the act is refused if the item moved since.
+        self._act(request, [(item, item.version) for item in queryset.select_related("author")], action)
+
+    @admin.action(description="Hide the selected work (asks for a reason)", permissions=["moderate"])
+    def hide_items(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> TemplateResponse | None:
+        items = list(queryset.select_related("author", *MODERATED_KINDS))
+        form = HideForm(request.POST if request.POST.get("confirmed") else None)
+        if form.is_valid():
+            seen = {}
+            for item in items:
+                try:
+                    seen[item.pk] = int(request.POST.get(f"version_{item.pk}", item.version))
+                except ValueError:
+                    seen[item.pk] = item.version
+            self._act(
+                request, [(item, seen[item.pk]) for item in items], Action.HIDE, form.cleaned_data["reason"]
+            )
+            return None
+        for item in items:
+            item.excerpt = excerpt_of(item)
+            if request.POST.get(f"version_{item.pk}"):
+                # Keep the versions first seen when the page comes back with an error.
+                item.version = request.POST[f"version_{item.pk}"]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Hide the selected work",
+            "opts": self.model._meta,
+            "items": items,
+            "form": form,
+            "checkbox_name": ACTION_CHECKBOX_NAME,
+            "back": request.get_full_path(),
+        }
+        return TemplateResponse(request, HIDE_CONFIRMATION, context)
+
+    @admin.action(description="Restore the selected hidden work", permissions=["moderate"])
+    def restore_items(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> None:
+        self._now(request, queryset, Action.RESTORE)
+
+    @admin.action(description="Dismiss the flags (the work stays)", permissions=["moderate"])
+    def dismiss_flags(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> None:
+        self._now(request, queryset, Action.DISMISS)
+
+    @admin.action(description="Mark reviewed", permissions=["moderate"])
+    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> None:
+        self._now(request, queryset, Action.REVIEW)
+
+    @admin.action(description="Approve the selected work awaiting approval", permissions=["moderate"])
+    def approve_items(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> None:
+        self._now(request, queryset, Action.APPROVE)
+
+
+@admin.register(Flag)
+class FlagAdmin(CourseScopedAdmin):
+    """Flags, read only: they are closed by the queue's acts."""
+
+    course_path = "item__course"
+    list_display = ["item", "flagger", "reason", "text", "status", "created_at", "closed_at"]
+    list_filter = ["status", "reason", "item__course"]
+    search_fields = ["flagger__username", "text"]
+    list_select_related = ["item", "flagger"]
+    readonly_fields = ["item", "flagger", "reason", "text", "status", "created_at", "closed_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+# Spreadsheets run a cell that starts with one of these as a formula; a leading quote keeps it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+AUDIT_CSV_HEADER = [
+    "at", "actor", "course", "action", "target type", "target id", "target", "reason", "before", "after",
+]  # fmt: skip
+
+
+def csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[str]:
+    """The entries as CSV lines, with a byte-order mark first so spreadsheets read UTF-8."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(AUDIT_CSV_HEADER)
+    for entry in entries.select_related("course").iterator(chunk_size=500):
+        yield writer.writerow(
+            csv_cell(value)
+            for value in (
+                entry.at.isoformat(),
+                entry.actor_name,
+                entry.course.title if entry.course else "",
+                entry.action,
+                entry.target_type,
+                entry.target_id,
+                entry.target_label,
+                entry.reason,
+                json.dumps(entry.before, ensure_ascii=False, sort_keys=True),
+                json.dumps(entry.after, ensure_ascii=False, sort_keys=True),
+            )
+        )
+
+
+AUDIT_CHANGELIST = engines["django"].from_string(
+    """{% extends "admin/change_list.html" %}
+{% block object-tools-items %}
+  <li><a href="{{ export_url }}" class="viewlink">Export as CSV</a></li>
+  {{ block.super }}
+{% endblock %}"""
+)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(CourseScopedAdmin):
+    """The audit log: read and filtered here, exported as CSV, never added to, changed or
+    deleted (the model and, on PostgreSQL, a trigger refuse too). Course staff read their
+    courses' entries; entries outside any course are site staff's."""
+
+    list_display = [
+        "at",
+        "actor_name",
+        "course",
+        "action",
+        "target_type",
+        "target_id",
+        "target_label",
+        "reason",
+    ]
+    list_filter = ["action", "course", "actor"]
+    search_fields = ["actor_name", "target_label", "reason"]
+    list_select_related = ["course"]
+    date_hierarchy = "at"
+    fields = [
+        "at", "actor", "actor_name", "course", "action", "target_type", "target_id", "target_label", "reason",
+        "before", "after",
+    ]  # fmt: skip
+    readonly_fields = fields
+    actions = ["export_csv"]
+    change_list_template = AUDIT_CHANGELIST
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_urls(self) -> list:
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_view),
+            name="annotations_auditentry_export",
+        )
+        return [export, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        query = request.GET.urlencode()
+        export_url = reverse("admin:annotations_auditentry_export") + (f"?{query}" if query else "")
+        return super().changelist_view(request, {**(extra_context or {}), "export_url": export_url})
+
+    def _csv(self, entries: QuerySet[AuditEntry]) -> StreamingHttpResponse:
+        response = StreamingHttpResponse(audit_csv_rows(entries), content_type="text/csv; charset=utf-8")
+        filename = f"audit-{timezone.now():%Y%m%d-%H%M}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The entries the changelist shows with the same filters and search, all pages."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # The changelist explains a filter it cannot read; the export follows it there.
+            return HttpResponseRedirect(reverse("admin:annotations_auditentry_changelist") + "?e=1")
+        return self._csv(changelist.queryset)
+
+    @admin.action(description="Export the selected entries as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[AuditEntry]) -> StreamingHttpResponse:
+        return self._csv(queryset)

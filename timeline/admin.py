@@ -1,4 +1,4 @@
-"""Admin for curating actors and events (site staff)."""
+"""Admin for curating actors and events (site staff only, not course staff)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from annotations.models import ClaimEventLink
+from scoproject.admin import SiteStaffOnlyAdmin
 from timeline.models import Actor, Event
 
 
@@ -20,7 +21,7 @@ class ClaimLinkInline(admin.TabularInline):
 
 
 @admin.register(Actor)
-class ActorAdmin(admin.ModelAdmin):
+class ActorAdmin(SiteStaffOnlyAdmin):
     list_display = ["name", "key", "kind", "iso_code"]
     list_filter = ["kind"]
     search_fields = ["name", "key", "iso_code", "description"]
@@ -28,7 +29,7 @@ class ActorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(SiteStaffOnlyAdmin):
     list_display = ["title", "key", "date_display", "type", "place", "claim_count"]
     list_filter = [
         "type",

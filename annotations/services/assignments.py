@@ -242,6 +242,23 @@ def extension_grant(
     return extension
 
 
+def audit_extension(*, user, extension: Extension, action: str, assignment: Assignment | None = None) -> None:
+    """Audit an extension changed outside ``extension_grant``/``extension_revoke`` (the admin's inline)."""
+    assignment = assignment or extension.assignment
+    audit(
+        actor=user,
+        course=assignment.course,
+        action=action,
+        target_type="extension",
+        # A deleted row has lost its id; the student and the dates say which it was.
+        target_id=extension.pk or "",
+        target_label=f"{extension.student} on “{assignment}”",
+        reason=extension.reason,
+        after=_extension_state(extension) if action == "grading.extension" else {},
+        before=_extension_state(extension) if action != "grading.extension" else {},
+    )
+
+
 def _extension_state(extension: Extension | None) -> dict[str, Any]:
     if extension is None:
         return {}

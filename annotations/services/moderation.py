@@ -329,6 +329,8 @@ def moderate_many(
             outcomes.append(Outcome(conflict.current, False, conflict.message))
         except ValidationError as error:
             outcomes.append(Outcome(item, False, " ".join(error.messages)))
+        except PermissionDenied as error:
+            outcomes.append(Outcome(item, False, str(error) or NOT_STAFF))
     return outcomes
 
 
