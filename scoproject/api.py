@@ -12,6 +12,7 @@ from annotations.api.assignments import AssignmentViewSet
 from annotations.api.challenges import ChallengeViewSet
 from annotations.api.courses import CourseViewSet, GroupViewSet
 from annotations.api.links import EventProposalViewSet, LinkViewSet
+from annotations.api.moderation import FlagViewSet, ModerationViewSet
 from annotations.api.notifications import NotificationViewSet
 from annotations.api.threads import PostViewSet, ThreadViewSet
 from annotations.api.views import ClaimViewSet, DocumentViewSet, ParagraphViewSet, SourceViewSet
@@ -34,6 +35,8 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("threads", ThreadViewSet, basename="thread")
 router.register("posts", PostViewSet, basename="post")
 router.register("assignments", AssignmentViewSet, basename="assignment")
+router.register("flags", FlagViewSet, basename="flag")
+router.register("moderation", ModerationViewSet, basename="moderation")
 
 urlpatterns = [
     path("timeline.json", TimelineJSView.as_view(), name="timeline-json"),

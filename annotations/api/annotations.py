@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from annotations import selectors
 from annotations.anchoring import anchor
 from annotations.api import w3c
+from annotations.api.moderation import ModeratedFields
 from annotations.api.threads import HelpfulSerializer
 from annotations.models import Annotation, AnnotationReply, Claim, Paragraph
 from annotations.models.annotation import Motivation, Visibility
@@ -100,8 +101,8 @@ class AnchorSerializer(serializers.Serializer):
     end = serializers.IntegerField()
 
 
-class AnnotationSerializer(serializers.ModelSerializer):
-    """The read shape."""
+class AnnotationSerializer(ModeratedFields, serializers.ModelSerializer):
+    """The read shape; work hidden from the asker keeps its place with no text."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:annotation-detail")
     author = serializers.SerializerMethodField(
@@ -114,6 +115,8 @@ class AnnotationSerializer(serializers.ModelSerializer):
     target = serializers.SerializerMethodField()
     anchor = serializers.SerializerMethodField()
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    body = serializers.SerializerMethodField()
+    body_html = serializers.SerializerMethodField()
     edited = serializers.SerializerMethodField()
     replies = ReplySerializer(many=True, read_only=True)
     helpful_count = serializers.IntegerField(read_only=True, help_text="How many members marked it helpful.")
@@ -123,19 +126,26 @@ class AnnotationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "url", "course", "group", "author", "document", "paragraph", "claim", "target", "anchor",
             "motivation", "tags", "body", "body_html", "visibility", "created_at", "updated_at", "edited",
-            "edited_at", "replies", "helpful_count",
+            "edited_at", "replies", "helpful_count", "moderation", "moderation_reason",
         ]  # fmt: skip
 
     def get_author(self, annotation: Annotation) -> str | None:
         return shown_author(self.context["request"].user, annotation)
+
+    def get_body(self, annotation: Annotation) -> str:
+        return annotation.body if self.may_read(annotation) else ""
+
+    def get_body_html(self, annotation: Annotation) -> str:
+        return annotation.body_html if self.may_read(annotation) else ""
 
     def get_group(self, annotation: Annotation) -> str | None:
         return annotation.group.name if annotation.group else None
 
     @extend_schema(responses=TargetSerializer)
     def get_target(self, annotation: Annotation) -> dict:
+        shown = self.may_read(annotation)
         return {
-            "exact": annotation.exact,
+            "exact": annotation.exact if shown else "",
             "prefix": annotation.prefix,
             "suffix": annotation.suffix,
             "start": annotation.start,

@@ -18,6 +18,7 @@ from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -28,6 +29,7 @@ from rest_framework.response import Response
 
 from annotations import selectors
 from annotations.api import w3c
+from annotations.api.moderation import ModeratedFields
 from annotations.models import Claim
 from annotations.models.annotation import Visibility
 from annotations.models.challenges import (
@@ -89,8 +91,8 @@ class ResponseSerializer(serializers.ModelSerializer):
         return response.deleted_at is not None
 
 
-class ChallengeSerializer(serializers.ModelSerializer):
-    """The read shape."""
+class ChallengeSerializer(ModeratedFields, serializers.ModelSerializer):
+    """The read shape; work hidden from the asker keeps its place with no text."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:challenge-detail")
     author = serializers.SerializerMethodField(
@@ -99,7 +101,9 @@ class ChallengeSerializer(serializers.ModelSerializer):
     group = serializers.SerializerMethodField()
     claim = serializers.SlugRelatedField(slug_field="key", read_only=True)
     resolved_by = serializers.SerializerMethodField()
-    citations = CitationSerializer(many=True, read_only=True)
+    argument = serializers.SerializerMethodField()
+    argument_html = serializers.SerializerMethodField()
+    citations = serializers.SerializerMethodField()
     responses = ResponseSerializer(many=True, read_only=True)
 
     class Meta:
@@ -107,11 +111,23 @@ class ChallengeSerializer(serializers.ModelSerializer):
         fields = [
             "id", "url", "course", "group", "author", "claim", "stance", "argument", "argument_html",
             "visibility", "citations", "status", "feedback", "feedback_html", "resolved_by", "resolved_at",
-            "version", "created_at", "updated_at", "edited_at", "responses",
+            "version", "created_at", "updated_at", "edited_at", "responses", "moderation", "moderation_reason",
         ]  # fmt: skip
 
     def get_author(self, challenge: Challenge) -> str | None:
         return shown_author(self.context["request"].user, challenge)
+
+    def get_argument(self, challenge: Challenge) -> str:
+        return challenge.argument if self.may_read(challenge) else ""
+
+    def get_argument_html(self, challenge: Challenge) -> str:
+        return challenge.argument_html if self.may_read(challenge) else ""
+
+    @extend_schema_field(CitationSerializer(many=True))
+    def get_citations(self, challenge: Challenge) -> list:
+        if not self.may_read(challenge):
+            return []
+        return CitationSerializer(challenge.citations.all(), many=True, context=self.context).data
 
     def get_group(self, challenge: Challenge) -> str | None:
         return challenge.group.name if challenge.group else None

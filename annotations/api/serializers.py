@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from annotations.api.moderation import ModeratedFields
 from annotations.models import (
     Claim,
     ClaimEventLink,
@@ -80,7 +81,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(ModeratedFields, serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:source-detail", lookup_field="key")
     link = serializers.URLField(source="url", read_only=True)
     citation = serializers.CharField(read_only=True)
@@ -92,7 +93,7 @@ class SourceSerializer(serializers.ModelSerializer):
         fields = [
             "url", "key", "kind", "authors", "year", "title", "container", "publisher", "place", "pages",
             "link", "doi", "accessed", "from_paper", "in_reference_list", "raw", "note", "citation",
-            "course", "added_by", "created_at",
+            "course", "added_by", "created_at", "moderation", "moderation_reason",
         ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotations import selectors
+from annotations.api.moderation import ModeratedFields
 from annotations.models import Annotation, Challenge, Claim, CourseGroup, Post, Thread, ThreadVisit
 from annotations.services import threads as services
 from timeline.models import Event
@@ -109,8 +110,8 @@ class ThreadModerateSerializer(serializers.Serializer):
     )
 
 
-class PostSerializer(serializers.ModelSerializer):
-    """The read shape; a deleted post keeps its place with no text."""
+class PostSerializer(ModeratedFields, serializers.ModelSerializer):
+    """The read shape; a deleted post, or one hidden from the asker, keeps its place with no text."""
 
     author = serializers.CharField(source="author.username", read_only=True)
     body = serializers.SerializerMethodField()
@@ -124,14 +125,14 @@ class PostSerializer(serializers.ModelSerializer):
         model = Post
         fields = [
             "id", "thread", "parent", "author", "body", "body_html", "mentions", "helpful_count",
-            "created_at", "edited", "edited_at", "deleted",
+            "created_at", "edited", "edited_at", "deleted", "moderation", "moderation_reason",
         ]  # fmt: skip
 
     def get_body(self, post: Post) -> str:
-        return "" if post.deleted_at else post.body
+        return "" if post.deleted_at or not self.may_read(post) else post.body
 
     def get_body_html(self, post: Post) -> str:
-        return "" if post.deleted_at else post.body_html
+        return "" if post.deleted_at or not self.may_read(post) else post.body_html
 
     def get_edited(self, post: Post) -> bool:
         return post.edited_at is not None
@@ -243,7 +244,8 @@ class PostViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Post]:
-        return selectors.post_list(self.request.user).prefetch_related("mentions")
+        # The thread: whether a hidden post's text may be read depends on its course.
+        return selectors.post_list(self.request.user).select_related("thread").prefetch_related("mentions")
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         incoming = PostCreateSerializer(data=request.data)
