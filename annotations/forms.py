@@ -514,6 +514,9 @@ class AssignmentForm(forms.Form):
     anonymous_to_peers = forms.BooleanField(
         label=_("Anonymous to classmates"), required=False, help_text=_assignment_help("anonymous_to_peers")
     )
+    premoderation = forms.BooleanField(
+        label=_("Pre-moderate students' work"), required=False, help_text=_assignment_help("premoderation")
+    )
 
     def __init__(self, *args, sections: list[Section], claims: QuerySet[Claim], **kwargs) -> None:
         from annotations.models.assignments import Assignment, Scoring, WorkMode
@@ -599,3 +602,41 @@ class GradeForm(forms.Form):
     )
     # The version the grader saw: a grade changed since then is a conflict, not an overwrite.
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+# -- moderation ------------------------------------------------------------------------------
+
+from annotations.models.moderation import MODERATED_KINDS, FlagReason  # noqa: E402
+
+
+class FlagForm(forms.Form):
+    """A member's report of a piece of work; the service checks the rules (own work, twice, other needs text)."""
+
+    reason = forms.ChoiceField(choices=FlagReason.choices, widget=forms.RadioSelect)
+    text = forms.CharField(
+        required=False, max_length=500, label="What is wrong (required for “other”)", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class QueueFilterForm(forms.Form):
+    """The review queue's filters (a GET form: every field optional)."""
+
+    status = forms.ChoiceField(
+        required=False, choices=[("open", "open"), ("closed", "closed"), ("all", "all")], initial="open"
+    )
+    kind = forms.ChoiceField(
+        required=False, label="Type", choices=[("", "any")] + [(k, k) for k in MODERATED_KINDS]
+    )
+    reason = forms.ChoiceField(required=False, choices=[("", "any"), *FlagReason.choices])
+    author = forms.CharField(required=False, max_length=150, label="Author (username)")
+    opened_from = forms.DateField(required=False, label="Opened from", widget=forms.DateInput(attrs={"type": "date"}))
+    opened_to = forms.DateField(required=False, label="Opened to", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(max_length=1000, label="Why (its author will read this)")
+
+
+class PremoderationForm(forms.Form):
+    enabled = forms.BooleanField(required=False)
+    reason = forms.CharField(required=False, max_length=1000, label="Reason (optional)")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("annotations.challenge_urls")),
     path("", include("annotations.link_urls")),
     path("", include("annotations.thread_urls")),
+    path("", include("annotations.moderation_urls")),
     path("", include("timeline.urls")),
     path("", include("annotations.urls")),
 ]

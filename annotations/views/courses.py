@@ -143,6 +143,8 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_teach": can_teach,
         "can_manage": permissions.can_manage_course(request.user, course),
         "members": list(selectors.memberships_for_course(course)) if can_teach else [],
+        # The review queue's open items, for the staff's link to it.
+        "moderation_open": course.moderation_items.filter(status="open").count() if can_teach else 0,
     }
     return render(request, "annotations/courses/detail.html", context)
 

@@ -33,7 +33,9 @@ def _page(
     report: ImportReport | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    sources = selectors.course_bibliography(course)
+    # The page shows the user's own and (for staff) hidden or waiting sources with their state,
+    # and others' hidden ones as placeholders.
+    sources = selectors.course_bibliography(course, request.user, placeholders=True)
     return render(
         request,
         "annotations/course_sources.html",
@@ -43,6 +45,7 @@ def _page(
             "course_sources": [source for source in sources if source.course_id == course.pk],
             "reading_sources": [source for source in sources if source.course_id is None],
             "can_add": permissions.can_add_source(request.user, course),
+            "can_teach": permissions.can_moderate(request.user, course),
             "add_form": add_form or SourceForm(prefix="add"),
             "import_form": import_form or SourceImportForm(prefix="import"),
             "report": report,

@@ -1,0 +1,298 @@
+"""Moderation pages: flagging work, staff acts in place, the review queue, pre-moderation.
+
+Every write goes through ``annotations.services.moderation``; these views only read forms,
+look the work up (a missing and a forbidden piece are the same 404) and report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from annotations import permissions, selectors
+from annotations.forms import FlagForm, HideForm, PremoderationForm, QueueFilterForm
+from annotations.models import Annotation, Challenge, Course, Membership, Post, Source
+from annotations.models.courses import Role
+from annotations.models.moderation import MODERATED_KINDS, Action, Flag, ItemStatus, ModerationItem
+from annotations.services import moderation as services
+
+MODELS = {"annotation": Annotation, "post": Post, "challenge": Challenge, "source": Source}
+FLAGGED = "Thank you: the course's staff will review it."
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    """Back to where the work was shown, if ``next`` is a page of this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = fallback
+    return redirect(target)
+
+
+def _work(request: HttpRequest, course: Course, kind: str, work_id: int) -> Any:
+    """The piece of work of ``course`` the user may see, else 404."""
+    if kind not in MODELS:
+        raise Http404("No such work.")
+    work = MODELS[kind].objects.filter(pk=work_id).first()
+    if work is None:
+        raise Http404("No such work.")
+    owner = services.course_of(work)
+    if owner is None or owner.pk != course.pk or not permissions.can_view_work(request.user, work):
+        raise Http404("No such work.")
+    return work
+
+
+def _staff_course(request: HttpRequest, pk: int) -> Course:
+    """A course the user moderates: 404 if they cannot see it, 403 if they only study in it."""
+    course = selectors.course_for_user(request.user, pk)
+    if not permissions.can_moderate(request.user, course):
+        raise PermissionDenied(services.NOT_STAFF)
+    return course
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# -- flagging --------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def flag(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse:
+    course = selectors.course_for_user(request.user, pk)
+    work = _work(request, course, kind, work_id)
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a reason for the flag.")
+        return _back(request, course.get_absolute_url())
+    try:
+        services.flag_create(
+            user=request.user, target=work, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"]
+        )
+    except ValidationError as error:
+        messages.error(request, f"Not flagged: {_errors(error)}")
+    except PermissionDenied:
+        raise Http404("No such work.") from None
+    else:
+        messages.success(request, FLAGGED)
+    return _back(request, course.get_absolute_url())
+
+
+# -- staff acts in place ----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def hide(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse:
+    course = _staff_course(request, pk)
+    work = _work(request, course, kind, work_id)
+    form = HideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not hidden: {services.NEEDS_REASON}")
+        return _back(request, course.get_absolute_url())
+    try:
+        services.hide(user=request.user, target=work, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, f"Not hidden: {_errors(error)}")
+    else:
+        messages.success(request, "Hidden. Its author and the course's staff still read it.")
+    return _back(request, course.get_absolute_url())
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse:
+    """Restore or approve one piece of work from where it is shown."""
+    course = _staff_course(request, pk)
+    work = _work(request, course, kind, work_id)
+    action = request.POST.get("action", "")
+    if action not in (Action.RESTORE, Action.APPROVE):
+        messages.error(request, services.UNKNOWN_ACTION)
+        return _back(request, course.get_absolute_url())
+    item = ModerationItem.objects.filter(**{kind: work}).first()
+    if item is None:
+        messages.error(request, services.CANNOT[action])
+        return _back(request, course.get_absolute_url())
+    # The version the page showed, when it sent one; otherwise the item as it is now.
+    try:
+        version = int(request.POST.get("version") or item.version)
+    except ValueError:
+        version = item.version
+    try:
+        services.moderate(user=request.user, item=item, action=action, expected_version=version)
+    except services.ModerationConflict as conflict:
+        messages.error(request, conflict.message)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(
+            request, "Restored." if action == Action.RESTORE else "Approved: everyone can read it now."
+        )
+    return _back(request, course.get_absolute_url())
+
+
+# -- the review queue ---------------------------------------------------------------------------
+
+
+def queue_items(course: Course, filters: dict[str, Any]) -> QuerySet[ModerationItem]:
+    """The course's queue, most flagged and oldest first, with the work, flags and flaggers
+    fetched in a fixed number of queries."""
+    items = (
+        ModerationItem.objects.filter(course=course)
+        .select_related(
+            "author",
+            "last_action_by",
+            "annotation",
+            "post__thread",
+            "challenge__claim",
+            "source",
+        )
+        .prefetch_related(
+            Prefetch("flags", queryset=Flag.objects.select_related("flagger").order_by("created_at", "pk"))
+        )
+    )
+    status = filters.get("status") or "open"
+    if status in (ItemStatus.OPEN, ItemStatus.CLOSED):
+        items = items.filter(status=status)
+    if filters.get("kind"):
+        items = items.filter(kind=filters["kind"])
+    if filters.get("reason"):
+        items = items.filter(pk__in=Flag.objects.filter(reason=filters["reason"]).values("item_id"))
+    if filters.get("author"):
+        items = items.filter(author__username=filters["author"])
+    if filters.get("opened_from"):
+        items = items.filter(opened_at__date__gte=filters["opened_from"])
+    if filters.get("opened_to"):
+        items = items.filter(opened_at__date__lte=filters["opened_to"])
+    return items.order_by("-flag_count", "opened_at", "pk")
+
+
+def excerpt(item: ModerationItem) -> str:
+    """The words of the work, for staff (who may read hidden and pending work)."""
+    target = item.target
+    text = {
+        "annotation": lambda: target.body or target.exact,
+        "post": lambda: target.body,
+        "challenge": lambda: target.argument,
+        "source": lambda: target.title or str(target),
+    }[item.kind]()
+    return text
+
+
+def _queue_page(
+    request: HttpRequest, course: Course, *, report: list | None = None, status: int = 200
+) -> HttpResponse:
+    filters = QueueFilterForm(request.GET or None)
+    cleaned = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    items = list(queue_items(course, cleaned))
+    for item in items:
+        item.excerpt = excerpt(item)
+        item.state = item.target.get_moderation_display()
+        item.reasons = sorted({flag.get_reason_display() for flag in item.flags.all()})
+    students = [m for m in selectors.memberships_for_course(course) if m.role == Role.STUDENT]
+    context = {
+        "nav": "courses",
+        "course": course,
+        "items": items,
+        "filters": filters,
+        "report": report or [],
+        "actions": Action.choices,
+        "students": students,
+        "open_count": sum(1 for item in items if item.status == ItemStatus.OPEN),
+    }
+    return render(request, "annotations/moderation/queue.html", context, status=status)
+
+
+@login_required
+def queue(request: HttpRequest, pk: int) -> HttpResponse:
+    course = _staff_course(request, pk)
+    if request.method != "POST":
+        return _queue_page(request, course)
+    action = request.POST.get("action", "")
+    chosen = request.POST.getlist("item")
+    by_pk = ModerationItem.objects.filter(course=course, pk__in=[p for p in chosen if p.isdigit()]).in_bulk()
+    acts = []
+    for item_pk, item in by_pk.items():
+        try:
+            acts.append((item, int(request.POST.get(f"version_{item_pk}", ""))))
+        except ValueError:
+            acts.append((item, item.version))
+    if not acts:
+        messages.error(request, "Choose at least one item.")
+        return redirect("moderation:queue", pk=course.pk)
+    outcomes = services.moderate_many(
+        user=request.user, acts=acts, action=action, reason=request.POST.get("reason", "")
+    )
+    if all(outcome.done for outcome in outcomes):
+        messages.success(request, f"Done for {len(outcomes)} item{'s' if len(outcomes) != 1 else ''}.")
+        return redirect(request.get_full_path())
+    for outcome in outcomes:
+        outcome.item.refresh_from_db()
+        outcome.state = outcome.item.target.get_moderation_display()
+    conflict = any(outcome.message == services.CONFLICT for outcome in outcomes)
+    return _queue_page(request, course, report=outcomes, status=409 if conflict else 400)
+
+
+# -- pre-moderation ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def course_premoderation(request: HttpRequest, pk: int) -> HttpResponse:
+    course = selectors.course_for_user(request.user, pk)
+    if not permissions.can_manage_course(request.user, course):
+        raise PermissionDenied(services.NOT_INSTRUCTOR)
+    form = PremoderationForm(request.POST)
+    form.is_valid()
+    enabled = bool(form.cleaned_data.get("enabled"))
+    services.course_set_premoderation(user=request.user, course=course, enabled=enabled)
+    messages.success(
+        request,
+        "Students' new work now waits for approval."
+        if enabled
+        else "Pre-moderation is off: students' new work is published at once.",
+    )
+    return _back(request, f"/courses/{course.pk}/manage/")
+
+
+@login_required
+@require_POST
+def member_premoderation(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    course = _staff_course(request, pk)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user", "course"), course=course, user_id=user_id
+    )
+    form = PremoderationForm(request.POST)
+    form.is_valid()
+    enabled = bool(form.cleaned_data.get("enabled"))
+    try:
+        services.membership_set_premoderated(
+            user=request.user,
+            membership=membership,
+            enabled=enabled,
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        name = membership.user.get_username()
+        messages.success(
+            request,
+            f"{name}'s new work now waits for approval."
+            if enabled
+            else f"{name}'s new work is published at once.",
+        )
+    return _back(request, f"/courses/{course.pk}/moderation/")
+
+
+__all__ = ["MODERATED_KINDS", "queue_items"]
