@@ -1,8 +1,9 @@
 """The course dashboard's data, for staff: participation over time, where the class
 annotates, the most challenged claims, what waits for staff, and the assignments.
 
-Only shared work counts (never private, never deleted), read through the visibility
-selectors for the staff member who asks. Every part is
+Only shared, published work counts (never private, never deleted, never hidden by a
+moderator nor waiting for approval: the review queue is where those are seen), read
+through the visibility selectors for the staff member who asks. Every part is
 aggregated in the database in a fixed number of queries, whatever the amount of work; the
 assignments summary is the one part that costs queries per assignment.
 """
@@ -33,6 +34,7 @@ from annotations.models import (
 )
 from annotations.models.annotation import Visibility
 from annotations.models.challenges import ChallengeStatus, ProposalStatus, Stance
+from annotations.models.moderated import ModerationState
 from annotations.services.challenges import evidence_for
 
 # A course younger than this is shown day by day; older, week by week.
@@ -47,14 +49,23 @@ OPEN_ITEMS_SHOWN = 10
 
 # Through the visibility selectors, as every list of student work; they let an author see
 # their own private work, so private work is excluded again: staff's own drafts included.
+# Staff may read hidden and waiting work, but the class never saw it: it is not counted.
 
 
 def shared_annotations(user, course: Course) -> QuerySet[Annotation]:
-    return selectors.visible_annotations(user).filter(course=course).exclude(visibility=Visibility.PRIVATE)
+    return (
+        selectors.visible_annotations(user)
+        .filter(course=course, moderation=ModerationState.PUBLISHED)
+        .exclude(visibility=Visibility.PRIVATE)
+    )
 
 
 def shared_challenges(user, course: Course) -> QuerySet[Challenge]:
-    return selectors.visible_challenges(user).filter(course=course).exclude(visibility=Visibility.PRIVATE)
+    return (
+        selectors.visible_challenges(user)
+        .filter(course=course, moderation=ModerationState.PUBLISHED)
+        .exclude(visibility=Visibility.PRIVATE)
+    )
 
 
 # -- participation over time -------------------------------------------------------------------
@@ -74,7 +85,11 @@ def _participation_querysets(user, course: Course) -> dict[str, list[QuerySet]]:
     return {
         "annotations": [shared_annotations(user, course)],
         "challenges": [shared_challenges(user, course)],
-        "posts": [selectors.visible_posts(user).filter(thread__course=course, deleted_at__isnull=True)],
+        "posts": [
+            selectors.visible_posts(user).filter(
+                thread__course=course, deleted_at__isnull=True, moderation=ModerationState.PUBLISHED
+            )
+        ],
         "replies": [
             AnnotationReply.objects.filter(
                 annotation__in=shared_annotations(user, course).values("pk"), deleted_at__isnull=True
@@ -379,12 +394,40 @@ def _proposed_events(user, course: Course) -> OpenItems:
     )
 
 
-# The hook for more kinds of waiting work: moderation adds its open flags here as one more
-# function of the user and the course returning ``OpenItems``; the page lists whatever this tuple holds.
+def _review_queue(user, course: Course) -> OpenItems:
+    """The course's open review queue: flagged work and work waiting for approval, in the
+    queue's own order (most flags first, then oldest). The items name the kind, the author
+    and the flags, never the work's text: the queue is where staff read it."""
+    from annotations.models import ModerationItem
+    from annotations.models.moderation import ItemStatus
+
+    rows = ModerationItem.objects.filter(course=course, status=ItemStatus.OPEN)
+    first = rows.select_related("author").order_by("-flag_count", "opened_at", "pk")[:OPEN_ITEMS_SHOWN]
+    queue = reverse("moderation:queue", kwargs={"pk": course.pk})
+
+    def text(item) -> str:
+        author = item.author.get_username() if item.author else "someone"
+        why = (
+            f"{item.flag_count} flag{'s' if item.flag_count != 1 else ''}" if item.flag_count else "to review"
+        )
+        return f"{item.kind} by {author} ({why})"
+
+    return OpenItems(
+        key="moderation",
+        title="Review queue",
+        count=rows.count(),
+        items=[OpenItem(text(item), queue, item.opened_at) for item in first],
+        all_url=queue,
+    )
+
+
+# More kinds of waiting work are one more function of the user and the course returning
+# ``OpenItems``; the page lists whatever this tuple holds.
 OPEN_ITEM_SOURCES: tuple[Callable[[object, Course], OpenItems], ...] = (
     _open_challenges,
     _proposed_links,
     _proposed_events,
+    _review_queue,
 )
 
 

@@ -210,7 +210,8 @@ def assignment_work(assignment: Assignment) -> dict[str, Any]:
     Set-based: the class's counted work is read once per kind for the whole class (through
     the same querysets ``grading`` counts with), then sorted out by author, so the number
     of queries does not grow with the class. In group work the tallies credit the group's
-    work; ``work`` lists what the student wrote themselves.
+    work; ``work`` lists what the student wrote themselves. Only published work counts
+    (``grading``'s rule), so hidden and waiting work is neither tallied nor listed here.
     """
     progress = class_progress(assignment)
     student_ids = [row.student.pk for row in progress]
@@ -359,11 +360,22 @@ def _not_private(rows: QuerySet) -> QuerySet:
     return rows.exclude(visibility=Visibility.PRIVATE)
 
 
+def _moderation(item) -> dict[str, Any]:
+    # Every moderated item says its state, so a hidden or waiting one is never mistaken for
+    # what the class saw; the reason is the moderator's, for the record.
+    return {"moderation": item.moderation, "moderation_reason": item.moderation_reason}
+
+
 def course_work(user, course: Course) -> dict[str, Any]:
     """Every piece of shared student work in ``course`` that ``user`` (staff) may see.
 
     Read through the visibility selectors, never private, never deleted. A fixed number of
     queries (about a dozen) whatever the volume.
+
+    Moderation: this is a staff-only record, and moderation destroys nothing, so work
+    hidden by a moderator or waiting for approval is included, each annotation, challenge
+    and post marked with ``moderation`` (``published``, ``hidden`` or ``pending``) and its
+    ``moderation_reason``. Whoever shares the file further filters on ``moderation``.
     """
     groups = _groups_by_user(course)
     live_replies = AnnotationReply.objects.filter(deleted_at__isnull=True).select_related("author")
@@ -420,6 +432,7 @@ def course_work(user, course: Course) -> dict[str, Any]:
                 "motivation": item.motivation,
                 "tags": sorted(tag.name for tag in item.tags.all()),
                 "visibility": item.visibility,
+                **_moderation(item),
                 "created_at": _iso(item.created_at),
                 "replies": [reply(r) for r in item.replies.all()],
             }
@@ -435,6 +448,7 @@ def course_work(user, course: Course) -> dict[str, Any]:
                 "argument": item.argument,
                 "status": item.status,
                 "visibility": item.visibility,
+                **_moderation(item),
                 "sources": [
                     {"source": c.source.key, "page": c.page, "quote": c.quote, "url_fragment": c.url_fragment}
                     for c in item.citations.all()
@@ -469,7 +483,7 @@ def course_work(user, course: Course) -> dict[str, Any]:
                 "annotation": item.annotation_id,
                 "challenge": item.challenge_id,
                 "created_at": _iso(item.created_at),
-                "posts": [{**reply(p), "parent": p.parent_id} for p in item.posts.all()],
+                "posts": [{**reply(p), "parent": p.parent_id, **_moderation(p)} for p in item.posts.all()],
             }
             for item in threads
         ],

@@ -19,6 +19,7 @@ from annotations.models import Claim, ClaimEventLink, CourseGroup, Document, Sec
 from annotations.models.annotation import Motivation, Visibility
 from annotations.models.challenges import ChallengeStatus, EvidenceStatus, Stance
 from annotations.models.courses import Role
+from annotations.models.moderation import MODERATED_KINDS, FlagReason
 from timeline.models import Event
 
 
@@ -606,15 +607,16 @@ class GradeForm(forms.Form):
 
 # -- moderation ------------------------------------------------------------------------------
 
-from annotations.models.moderation import MODERATED_KINDS, FlagReason  # noqa: E402
-
 
 class FlagForm(forms.Form):
     """A member's report of a piece of work; the service checks the rules (own work, twice, other needs text)."""
 
     reason = forms.ChoiceField(choices=FlagReason.choices, widget=forms.RadioSelect)
     text = forms.CharField(
-        required=False, max_length=500, label="What is wrong (required for “other”)", widget=forms.Textarea(attrs={"rows": 2})
+        required=False,
+        max_length=500,
+        label="What is wrong (required for “other”)",
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -629,8 +631,12 @@ class QueueFilterForm(forms.Form):
     )
     reason = forms.ChoiceField(required=False, choices=[("", "any"), *FlagReason.choices])
     author = forms.CharField(required=False, max_length=150, label="Author (username)")
-    opened_from = forms.DateField(required=False, label="Opened from", widget=forms.DateInput(attrs={"type": "date"}))
-    opened_to = forms.DateField(required=False, label="Opened to", widget=forms.DateInput(attrs={"type": "date"}))
+    opened_from = forms.DateField(
+        required=False, label="Opened from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    opened_to = forms.DateField(
+        required=False, label="Opened to", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class HideForm(forms.Form):

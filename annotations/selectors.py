@@ -8,7 +8,7 @@ the visibility rule lives.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -23,6 +23,7 @@ from annotations.models import (
     Document,
     Membership,
     Paragraph,
+    Post,
     Section,
     Source,
 )
@@ -307,10 +308,16 @@ def group_list(user) -> QuerySet[CourseGroup]:
 
 def annotations_for_export(user, course: Course) -> QuerySet[Annotation]:
     """The annotations of ``course`` that ``user`` may see, oldest first, with what their
-    W3C JSON-LD shows (author, reading, claim, tags); never deleted ones."""
+    W3C JSON-LD shows (author, reading, claim, tags); never deleted ones.
+
+    Published work only, but for the user's own: a W3C collection travels to other tools,
+    where a moderator's hiding (or a wait for approval) could not follow it, and its items
+    carry no moderation state. Staff read hidden and waiting work in the app instead.
+    """
     return (
         visible_annotations(user)
         .filter(course=course)
+        .filter(Q(moderation=ModerationState.PUBLISHED) | Q(author_id=user.pk))
         .select_related("author", "document", "claim")
         .prefetch_related("tags")
         .order_by("created_at", "pk")
@@ -346,12 +353,24 @@ def source_for_user(user, key: str) -> Source:
         raise Http404("No such source.") from None
 
 
-def course_bibliography(course: Course) -> list[Source]:
+def course_bibliography(course: Course, user=None, *, placeholders: bool = False) -> list[Source]:
     """A course's bibliography: its own sources and the reading's, ordered by citation.
 
-    The caller has checked that the user may see ``course``.
+    The caller has checked that the user may see ``course``. Without ``user`` (a file to
+    download and share) only published course sources are listed. With ``user`` (a page),
+    the course sources ``user`` may see: published ones, their own and, for staff, hidden or
+    waiting ones, which the page marks with their state; with ``placeholders`` too, the
+    hidden sources others may not read, for the page to show as "hidden by a moderator"
+    without their text.
     """
-    sources = Source.objects.filter(Q(course=course) | Q(course__isnull=True)).select_related("added_by")
+    if user is None:
+        own = Q(course=course, moderation=ModerationState.PUBLISHED)
+    else:
+        shown = Q(pk__in=visible_sources(user).filter(course=course).values("pk"))
+        if placeholders:
+            shown |= Q(moderation=ModerationState.HIDDEN)
+        own = Q(course=course) & shown
+    sources = Source.objects.filter(own | Q(course__isnull=True)).select_related("added_by")
     return sorted(sources, key=citation_sort_key)
 
 
@@ -467,19 +486,40 @@ def visible_threads(user):
     courses = memberships.values("course")
     taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
     groups = memberships.exclude(group=None).values("group")
+    # A thread whose every post waits for approval (a pre-moderated student's new thread)
+    # is its author's and the staff's: its title would tell the class what waits.
+    approved = Exists(Post.objects.filter(thread=OuterRef("pk")).exclude(moderation=ModerationState.PENDING))
     return Thread.objects.filter(
-        Q(course__in=courses) & (Q(group__isnull=True) | Q(course__in=taught) | Q(group__in=groups))
+        Q(course__in=courses)
+        & (Q(group__isnull=True) | Q(course__in=taught) | Q(group__in=groups))
+        & (Q(author=user) | Q(course__in=taught) | approved)
+    )
+
+
+def _readable_posts_q(user, prefix: str = "") -> Q:
+    """The posts ``user`` may read in full, as a condition on ``<prefix>moderation`` etc.:
+    published ones, their own, and every post of the courses they teach (site staff: all)."""
+    if user.is_superuser:
+        return Q()
+    taught = Membership.objects.filter(user=user, role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
+    return (
+        Q(**{f"{prefix}moderation": ModerationState.PUBLISHED})
+        | Q(**{f"{prefix}author": user})
+        | Q(**{f"{prefix}thread__course__in": taught})
     )
 
 
 def thread_list(user):
-    """Visible threads with what lists show."""
+    """Visible threads with what lists show; ``post_count`` counts the posts ``user`` may
+    read (a hidden or waiting post is not counted for a classmate)."""
     from django.db.models import Count
 
+    threads = visible_threads(user)
+    if not user.is_authenticated:
+        return threads
     return (
-        visible_threads(user)
-        .select_related("author", "group", "course", "claim", "event", "annotation", "challenge")
-        .annotate(post_count=Count("posts"))
+        threads.select_related("author", "group", "course", "claim", "event", "annotation", "challenge")
+        .annotate(post_count=Count("posts", filter=_readable_posts_q(user, "posts__")))
         .order_by("-pinned", "-last_post_at", "-created_at", "-pk")
     )
 
@@ -505,8 +545,7 @@ def visible_posts(user, *, placeholders: bool = False):
     posts = Post.objects.filter(thread__in=visible_threads(user))
     if not user.is_authenticated or user.is_superuser:
         return posts
-    taught = Membership.objects.filter(user=user, role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
-    readable = Q(moderation=ModerationState.PUBLISHED) | Q(author=user) | Q(thread__course__in=taught)
+    readable = _readable_posts_q(user)
     if placeholders:
         readable |= Q(moderation=ModerationState.HIDDEN)
     return posts.filter(readable)
