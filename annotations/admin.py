@@ -750,18 +750,6 @@ HIDE_CONFIRMATION = engines["django"].from_string(
 )
 
 
-def excerpt_of(item: ModerationItem, length: int = 80) -> str:
-    target = item.target
-    text = {
-        "annotation": lambda: target.body or target.exact,
-        "post": lambda: target.body,
-        "challenge": lambda: target.argument,
-        "source": lambda: target.title or target.key,
-    }[item.kind]()
-    text = " ".join((text or "").split())
-    return text if len(text) <= length else text[: length - 1] + "…"
-
-
 @admin.register(ModerationItem)
 class ModerationItemAdmin(CourseScopedAdmin):
     """A course's review queue, most flagged and oldest first. Nothing is edited here: the
@@ -785,7 +773,7 @@ class ModerationItemAdmin(CourseScopedAdmin):
 
     @admin.display(description="work")
     def excerpt(self, item: ModerationItem) -> str:
-        return excerpt_of(item)
+        return item.excerpt(80)
 
     @admin.display(description="state")
     def state(self, item: ModerationItem) -> str:
@@ -851,7 +839,6 @@ class ModerationItemAdmin(CourseScopedAdmin):
             )
             return None
         for item in items:
-            item.excerpt = excerpt_of(item)
             if request.POST.get(f"version_{item.pk}"):
                 # Keep the versions first seen when the page comes back with an error.
                 item.version = request.POST[f"version_{item.pk}"]

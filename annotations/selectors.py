@@ -643,3 +643,44 @@ def authored_by(user, rows: QuerySet, username: str) -> QuerySet:
         return rows
     taught = Membership.objects.filter(user=user, role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
     return rows.exclude(Q(anonymous_to_peers=True) & ~Q(author=user) & ~Q(course__in=taught))
+
+
+# -- moderation ------------------------------------------------------------------------------
+
+
+def moderated_courses(user) -> QuerySet[Course]:
+    """The courses whose review queue ``user`` reads: those they teach; every course for site staff."""
+    if not user.is_authenticated:
+        return Course.objects.none()
+    if user.is_superuser:
+        return Course.objects.all()
+    taught = Membership.objects.filter(user=user, role__in=[Role.TA, Role.INSTRUCTOR])
+    return Course.objects.filter(pk__in=taught.values("course"))
+
+
+def moderation_queue(user):
+    """The items of the queues ``user`` moderates, most flagged and oldest first, with their
+    work, people and flags (with their flaggers): a fixed number of queries however many rows."""
+    from annotations.models import Flag, ModerationItem
+
+    flags = Flag.objects.select_related("flagger").order_by("created_at", "pk")
+    return (
+        ModerationItem.objects.filter(course__in=moderated_courses(user))
+        .select_related(
+            "course", "author", "last_action_by", "annotation", "post__thread", "challenge__claim", "source"
+        )
+        .prefetch_related(Prefetch("flags", flags))
+        .order_by("-flag_count", "opened_at", "pk")
+    )
+
+
+def flags_for_user(user):
+    """The flags ``user`` raised, and every flag of the courses they moderate."""
+    from annotations.models import Flag
+
+    if not user.is_authenticated:
+        return Flag.objects.none()
+    rows = Flag.objects.select_related("item", "item__source", "flagger").order_by("-created_at", "-pk")
+    if user.is_superuser:
+        return rows
+    return rows.filter(Q(flagger=user) | Q(item__course__in=moderated_courses(user)))

@@ -295,7 +295,8 @@ class AssignmentWriteSerializer(serializers.Serializer):
     hide_peers_until_posted = serializers.BooleanField(default=False)
     anonymous_to_peers = serializers.BooleanField(default=False)
     premoderation = serializers.BooleanField(
-        default=False, help_text="Students' new work in the scope waits for approval while the assignment is open."
+        default=False,
+        help_text="Students' new work in the scope waits for approval while the assignment is open.",
     )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -37,8 +37,7 @@ from rest_framework.response import Response
 
 from annotations import permissions as rules
 from annotations import selectors
-from annotations.models import Course, Membership, Post
-from annotations.models.courses import Role
+from annotations.models import Post
 from annotations.models.moderated import ModerationState
 from annotations.models.moderation import (
     MODERATED_KINDS,
@@ -59,36 +58,6 @@ EXCERPT_LENGTH = 200
 # -- reads that depend on the user (selectors.py is not this module's to change) -----------
 
 
-def moderated_courses(user) -> QuerySet[Course]:
-    """The courses whose queue ``user`` reads: those they teach; every course for site staff."""
-    if not user.is_authenticated:
-        return Course.objects.none()
-    if user.is_superuser:
-        return Course.objects.all()
-    taught = Membership.objects.filter(user=user, role__in=[Role.TA, Role.INSTRUCTOR])
-    return Course.objects.filter(pk__in=taught.values("course"))
-
-
-def queue_items(user) -> QuerySet[ModerationItem]:
-    """The items of the queues ``user`` moderates, with their work, people and flags: a fixed
-    number of queries however many rows."""
-    return (
-        ModerationItem.objects.filter(course__in=moderated_courses(user))
-        .select_related("annotation", "post", "challenge", "source", "author", "last_action_by")
-        .prefetch_related(Prefetch("flags", Flag.objects.select_related("flagger")))
-    )
-
-
-def flags_for_user(user) -> QuerySet[Flag]:
-    """The flags ``user`` raised, and every flag of the courses they moderate."""
-    if not user.is_authenticated:
-        return Flag.objects.none()
-    rows = Flag.objects.select_related("item", "item__source", "flagger").order_by("-created_at", "-pk")
-    if user.is_superuser:
-        return rows
-    return rows.filter(Q(flagger=user) | Q(item__course__in=moderated_courses(user)))
-
-
 def item_for_moderator(user, pk: Any) -> ModerationItem:
     """One item of a queue ``user`` moderates: a 404 unless they see its course, a 403 when
     they are a member who may not moderate it."""
@@ -100,7 +69,7 @@ def item_for_moderator(user, pk: Any) -> ModerationItem:
         raise Http404(NO_SUCH_ITEM)
     if not rules.can_moderate(user, item.course_id):
         raise PermissionDenied(services.NOT_STAFF)
-    return queue_items(user).get(pk=item.pk)
+    return selectors.moderation_queue(user).get(pk=item.pk)
 
 
 def work_for_user(user, kind: str, target: str) -> Any:
@@ -120,18 +89,6 @@ def work_for_user(user, kind: str, target: str) -> Any:
 def target_name(item: ModerationItem) -> str:
     """How the API names an item's work: the source's key, else the work's id."""
     return item.source.key if item.kind == "source" else str(item.target_id)
-
-
-def excerpt_of(work: Any, kind: str) -> str:
-    """The start of the work's text on one line (staff read hidden work in full)."""
-    text = {
-        "annotation": lambda: work.body or work.exact,
-        "post": lambda: work.body,
-        "challenge": lambda: work.argument,
-        "source": lambda: work.title or work.key,
-    }[kind]()
-    text = " ".join((text or "").split())
-    return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "…"
 
 
 # -- flags -----------------------------------------------------------------------------------
@@ -205,7 +162,7 @@ class FlagViewSet(
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[Flag]:
-        return flags_for_user(self.request.user)
+        return selectors.flags_for_user(self.request.user)
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         incoming = FlagCreateSerializer(data=request.data)
@@ -214,7 +171,7 @@ class FlagViewSet(
         work = work_for_user(request.user, data["kind"], data["target"].strip())
         flag = services.flag_create(user=request.user, target=work, reason=data["reason"], text=data["text"])
         return Response(
-            self.get_serializer(flags_for_user(request.user).get(pk=flag.pk)).data,
+            self.get_serializer(selectors.flags_for_user(request.user).get(pk=flag.pk)).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -279,7 +236,7 @@ class QueueItemSerializer(serializers.ModelSerializer):
         return item.target.moderation_reason
 
     def get_excerpt(self, item: ModerationItem) -> str:
-        return excerpt_of(item.target, item.kind)
+        return item.excerpt(EXCERPT_LENGTH)
 
     def get_last_action_by(self, item: ModerationItem) -> str | None:
         return item.last_action_by.get_username() if item.last_action_by else None
@@ -338,7 +295,7 @@ class ModerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[ModerationItem]:
-        return queue_items(self.request.user)
+        return selectors.moderation_queue(self.request.user)
 
     def get_object(self) -> ModerationItem:
         return item_for_moderator(self.request.user, self.kwargs["pk"])
@@ -353,7 +310,7 @@ class ModerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return super().list(request, *args, **kwargs)
 
     def _fresh(self, pk: int) -> dict:
-        return self.get_serializer(queue_items(self.request.user).get(pk=pk)).data
+        return self.get_serializer(selectors.moderation_queue(self.request.user).get(pk=pk)).data
 
     @extend_schema(request=ActSerializer, responses={200: QueueItemSerializer, 409: CONFLICT_RESPONSE})
     @action(detail=True, methods=["post"])
@@ -387,18 +344,18 @@ class ModerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def act_many(self, request: Request) -> Response:
         """The same act on several items, each with the version you saw. Always a 200: each
         result says whether its item was done, and if not why, with its current state."""
-        if not moderated_courses(request.user).exists():
+        if not selectors.moderated_courses(request.user).exists():
             raise PermissionDenied(services.NOT_STAFF)
         incoming = BulkActSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         wanted = [(row["id"], row["version"]) for row in data["items"]]
-        found = queue_items(request.user).in_bulk([pk for pk, _ in wanted])
+        found = selectors.moderation_queue(request.user).in_bulk([pk for pk, _ in wanted])
         acts = [(found[pk], version) for pk, version in wanted if pk in found]
         outcomes = iter(
             services.moderate_many(user=request.user, acts=acts, action=data["action"], reason=data["reason"])
         )
-        now = queue_items(request.user).in_bulk(list(found))
+        now = selectors.moderation_queue(request.user).in_bulk(list(found))
         results = []
         for pk, _version in wanted:
             if pk not in found:

@@ -114,6 +114,18 @@ class ModerationItem(models.Model):
     def target_id(self) -> int:
         return getattr(self, f"{self.kind}_id")
 
+    def excerpt(self, length: int = 200) -> str:
+        """The start of the work's text on one line, for staff (who read hidden and waiting work)."""
+        target = self.target
+        text = {
+            "annotation": lambda: target.body or target.exact,
+            "post": lambda: target.body,
+            "challenge": lambda: target.argument,
+            "source": lambda: target.title or target.key,
+        }[self.kind]()
+        text = " ".join((text or "").split())
+        return text if len(text) <= length else text[: length - 1] + "…"
+
 
 class FlagStatus(models.TextChoices):
     OPEN = "open", _("open")

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -144,23 +144,10 @@ def act(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse:
 # -- the review queue ---------------------------------------------------------------------------
 
 
-def queue_items(course: Course, filters: dict[str, Any]) -> QuerySet[ModerationItem]:
+def queue_items(user, course: Course, filters: dict[str, Any]) -> QuerySet[ModerationItem]:
     """The course's queue, most flagged and oldest first, with the work, flags and flaggers
     fetched in a fixed number of queries."""
-    items = (
-        ModerationItem.objects.filter(course=course)
-        .select_related(
-            "author",
-            "last_action_by",
-            "annotation",
-            "post__thread",
-            "challenge__claim",
-            "source",
-        )
-        .prefetch_related(
-            Prefetch("flags", queryset=Flag.objects.select_related("flagger").order_by("created_at", "pk"))
-        )
-    )
+    items = selectors.moderation_queue(user).filter(course=course)
     status = filters.get("status") or "open"
     if status in (ItemStatus.OPEN, ItemStatus.CLOSED):
         items = items.filter(status=status)
@@ -174,19 +161,7 @@ def queue_items(course: Course, filters: dict[str, Any]) -> QuerySet[ModerationI
         items = items.filter(opened_at__date__gte=filters["opened_from"])
     if filters.get("opened_to"):
         items = items.filter(opened_at__date__lte=filters["opened_to"])
-    return items.order_by("-flag_count", "opened_at", "pk")
-
-
-def excerpt(item: ModerationItem) -> str:
-    """The words of the work, for staff (who may read hidden and pending work)."""
-    target = item.target
-    text = {
-        "annotation": lambda: target.body or target.exact,
-        "post": lambda: target.body,
-        "challenge": lambda: target.argument,
-        "source": lambda: target.title or str(target),
-    }[item.kind]()
-    return text
+    return items
 
 
 def _queue_page(
@@ -194,9 +169,8 @@ def _queue_page(
 ) -> HttpResponse:
     filters = QueueFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
-    items = list(queue_items(course, cleaned))
+    items = list(queue_items(request.user, course, cleaned))
     for item in items:
-        item.excerpt = excerpt(item)
         item.state = item.target.get_moderation_display()
         item.reasons = sorted({flag.get_reason_display() for flag in item.flags.all()})
     students = [m for m in selectors.memberships_for_course(course) if m.role == Role.STUDENT]
