@@ -496,7 +496,7 @@ def visible_threads(user):
     )
 
 
-def _readable_posts_q(user, prefix: str = "") -> Q:
+def readable_posts_q(user, prefix: str = "") -> Q:
     """The posts ``user`` may read in full, as a condition on ``<prefix>moderation`` etc.:
     published ones, their own, and every post of the courses they teach (site staff: all)."""
     if user.is_superuser:
@@ -519,7 +519,7 @@ def thread_list(user):
         return threads
     return (
         threads.select_related("author", "group", "course", "claim", "event", "annotation", "challenge")
-        .annotate(post_count=Count("posts", filter=_readable_posts_q(user, "posts__")))
+        .annotate(post_count=Count("posts", filter=readable_posts_q(user, "posts__")))
         .order_by("-pinned", "-last_post_at", "-created_at", "-pk")
     )
 
@@ -545,7 +545,7 @@ def visible_posts(user, *, placeholders: bool = False):
     posts = Post.objects.filter(thread__in=visible_threads(user))
     if not user.is_authenticated or user.is_superuser:
         return posts
-    readable = _readable_posts_q(user)
+    readable = readable_posts_q(user)
     if placeholders:
         readable |= Q(moderation=ModerationState.HIDDEN)
     return posts.filter(readable)

@@ -8,7 +8,7 @@ an act they may not do on one they see is a 403.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -45,8 +45,14 @@ class ThreadFilter(django_filters.FilterSet):
             "last_read_at"
         )[:1]
         queryset = queryset.annotate(last_read=Subquery(last_read))
-        unread = Q(last_post_at__isnull=False) & (
-            Q(last_read__isnull=True) | Q(last_post_at__gt=F("last_read"))
+        # New posts the user may read, not the thread's last post: a post hidden or waiting
+        # for approval since the last visit must not make the thread look unread.
+        news = Post.objects.filter(
+            selectors.readable_posts_q(self.request.user), thread=OuterRef("pk")
+        ).exclude(author=self.request.user)
+        unread = Q(last_read__isnull=True, has_posts=True) | Q(has_news=True)
+        queryset = queryset.annotate(
+            has_posts=Exists(news), has_news=Exists(news.filter(created_at__gt=OuterRef("last_read")))
         )
         return queryset.filter(unread) if value else queryset.exclude(unread)
 

@@ -419,3 +419,23 @@ def test_the_dashboard_names_the_review_queue_without_the_works_text(
     assert "Review queue" in page
     assert reverse("moderation:queue", kwargs={"pk": course.pk}) in page
     assert MARKER not in page
+
+
+def test_a_post_hidden_since_the_last_visit_does_not_make_the_thread_unread(course, author, groupmate, ta):
+    from rest_framework.test import APIClient
+
+    from annotations.services import moderation as moderation_services
+    from annotations.services import threads as thread_services
+
+    thread = thread_services.thread_create(user=author, course=course, title="Quiet", body="First.")
+    thread_services.thread_mark_read(user=groupmate, thread=thread)
+    later = thread_services.post_create(user=author, thread=thread, body="Something to hide.")
+    moderation_services.hide(user=ta, target=later, reason="Off-topic.")
+    client = APIClient()
+    client.force_authenticate(groupmate)
+
+    unread = client.get("/api/v1/threads/", {"unread": "true"}).data["results"]
+    assert [row["id"] for row in unread] == []
+    thread_services.post_create(user=author, thread=thread, body="Back on topic.")
+    unread = client.get("/api/v1/threads/", {"unread": "true"}).data["results"]
+    assert [row["id"] for row in unread] == [thread.pk]
