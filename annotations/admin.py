@@ -4,13 +4,22 @@ rules), through the same services as the pages."""
 
 from __future__ import annotations
 
+import csv
+import json
+from collections.abc import Iterator
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 
 from annotations.markdown import render
 from annotations.models import (
@@ -23,9 +32,11 @@ from annotations.models import (
     Document,
     Membership,
     Paragraph,
+    Post,
     Section,
     Source,
     Tag,
+    Thread,
 )
 from annotations.models.assignments import Assignment, Extension, Grade
 from annotations.models.challenges import (
@@ -37,7 +48,17 @@ from annotations.models.challenges import (
     LinkProposal,
 )
 from annotations.models.courses import Role
+from annotations.models.moderated import ModerationState
+from annotations.models.moderation import (
+    MODERATED_KINDS,
+    Action,
+    AuditEntry,
+    Flag,
+    FlagReason,
+    ModerationItem,
+)
 from annotations.services import assignments as assignment_services
+from annotations.services import moderation as moderation_services
 from scoproject.admin import (
     TEACHING_ROLES,
     CourseScopedAdmin,
@@ -390,9 +411,6 @@ class ErratumAdmin(SiteStaffOnlyAdmin):
         )
 
 
-from annotations.models import Post, Thread  # noqa: E402
-
-
 @admin.register(Thread)
 class ThreadAdmin(SiteStaffOnlyAdmin):
     """Site staff read threads here and may pin or lock them (moving is on the thread's page); posts are students' words,
@@ -647,30 +665,6 @@ class GradeAdmin(CourseScopedAdmin):
 
 # -- moderation: the review queue, flags and the audit log -----------------------------------------
 
-import csv  # noqa: E402
-import json  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME  # noqa: E402
-from django.contrib.admin.options import IncorrectLookupParameters  # noqa: E402
-from django.db.models import Exists, OuterRef, Q  # noqa: E402
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse  # noqa: E402
-from django.template import engines  # noqa: E402
-from django.template.response import TemplateResponse  # noqa: E402
-from django.urls import path, reverse  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from annotations.models.moderated import ModerationState  # noqa: E402
-from annotations.models.moderation import (  # noqa: E402
-    MODERATED_KINDS,
-    Action,
-    AuditEntry,
-    Flag,
-    FlagReason,
-    ModerationItem,
-)
-from annotations.services import moderation as moderation_services  # noqa: E402
-
 
 class FlagReasonFilter(admin.SimpleListFilter):
     title = "flag reason"
@@ -729,25 +723,7 @@ class HideForm(forms.Form):
 
 # The page between choosing "hide" and hiding: the reason, and the version of each item the
 # moderator saw, so that an item someone else acted on meanwhile is reported, not overwritten.
-HIDE_CONFIRMATION = engines["django"].from_string(
-    """{% extends "admin/base_site.html" %}
-{% block content %}
-<form method="post">{% csrf_token %}
-  <p>Hide {{ items|length }} piece{{ items|length|pluralize }} of work. Each author is told, with your reason.</p>
-  <ul>{% for item in items %}
-    <li>{{ item.kind }} by {{ item.author|default:"(no author)" }}: {{ item.excerpt }}
-      <input type="hidden" name="{{ checkbox_name }}" value="{{ item.pk }}">
-      <input type="hidden" name="version_{{ item.pk }}" value="{{ item.version }}"></li>
-  {% endfor %}</ul>
-  {{ form.non_field_errors }}
-  <p>{{ form.reason.errors }}<label for="{{ form.reason.id_for_label }}">{{ form.reason.label }}</label><br>
-    {{ form.reason }}<br><span class="help">{{ form.reason.help_text }}</span></p>
-  <input type="hidden" name="action" value="hide_items">
-  <input type="hidden" name="confirmed" value="yes">
-  <p><button type="submit">Hide them</button> <a href="{{ back }}">Cancel</a></p>
-</form>
-{% endblock %}"""
-)
+HIDE_CONFIRMATION = "admin/annotations/moderationitem/hide_confirmation.html"
 
 
 @admin.register(ModerationItem)
@@ -931,13 +907,7 @@ def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[str]:
         )
 
 
-AUDIT_CHANGELIST = engines["django"].from_string(
-    """{% extends "admin/change_list.html" %}
-{% block object-tools-items %}
-  <li><a href="{{ export_url }}" class="viewlink">Export as CSV</a></li>
-  {{ block.super }}
-{% endblock %}"""
-)
+AUDIT_CHANGELIST = "admin/annotations/auditentry/change_list.html"
 
 
 @admin.register(AuditEntry)
