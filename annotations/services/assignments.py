@@ -377,7 +377,7 @@ def _audit_assignment(user, assignment: Assignment, action: str, before: dict, a
 
 def grades_release(*, user, assignment: Assignment) -> Assignment:
     """An instructor shows the grades and feedback to the students; each is notified."""
-    from annotations.services.notifications import notify
+    from annotations.services.notifications import notify_many
 
     _require_instructor(user, assignment.course)
     with transaction.atomic():
@@ -398,15 +398,14 @@ def grades_release(*, user, assignment: Assignment) -> Assignment:
         students = Membership.objects.filter(course=assignment.course, role=Role.STUDENT).select_related(
             "user"
         )
-        for membership in students:
-            notify(
-                recipient=membership.user,
-                kind=NotificationKind.GRADE_RELEASED,
-                actor=user,
-                course=assignment.course,
-                text=f"Your grade for “{assignment.title}” is out.",
-                url=url,
-            )
+        notify_many(
+            recipients=[membership.user for membership in students],
+            kind=NotificationKind.GRADE_RELEASED,
+            actor=user,
+            course=assignment.course,
+            text=f"Your grade for “{assignment.title}” is out.",
+            url=url,
+        )
     return assignment
 
 

@@ -284,3 +284,41 @@ def test_a_refused_update_leaves_the_callers_assignment_as_stored(assignment, in
         services.assignment_update(user=instructor, assignment=assignment, title="", required_annotations=0)
     assert assignment.title.startswith("Assignment")
     assert assignment.required_annotations == 2
+
+
+def test_releasing_grades_costs_the_same_queries_for_a_larger_class(course, instructor, assignment, group_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotations.models import NotificationPreference
+    from tests.factories import AssignmentFactory, MembershipFactory
+
+    def release_queries() -> int:
+        fresh = AssignmentFactory(course=course)
+        with CaptureQueriesContext(connection) as queries:
+            services.grades_release(user=instructor, assignment=fresh)
+        return len(queries.captured_queries)
+
+    MembershipFactory(course=course, group=group_a)
+    release_queries()  # the instructor's membership is read once, then remembered
+    small = release_queries()
+    for _ in range(20):
+        student = MembershipFactory(course=course).user
+        NotificationPreference.objects.create(user=student, kind="grade_released", delivery="email")
+    assert release_queries() == small
+    assert Notification.objects.filter(kind="grade_released").count() == 1 + 1 + 21
+
+
+def test_students_who_chose_e_mail_get_their_release_notice_by_e_mail(
+    assignment, instructor, author, groupmate, mailoutbox, django_capture_on_commit_callbacks
+):
+    from annotations.models import NotificationPreference
+
+    author.email = "author@example.org"
+    author.save()
+    NotificationPreference.objects.create(user=author, kind="grade_released", delivery="email")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.grades_release(user=instructor, assignment=assignment)
+
+    assert [message.to for message in mailoutbox] == [["author@example.org"]]
+    assert "is out" in mailoutbox[0].subject
