@@ -197,7 +197,13 @@ def test_grading_a_stale_version_is_a_conflict_and_keeps_the_first_grade(assignm
     reason="SQLite serialises writers itself and has no SELECT … FOR UPDATE; run with DATABASE_URL=postgres://…",
 )
 @pytest.mark.django_db(transaction=True)
-def test_twenty_graders_at_once_make_exactly_one_grade_of_version_one(paper):
+def test_twenty_graders_at_once_make_exactly_one_grade_of_version_one():
+    from annotations.models import Document
+    from annotations.services import reading_load
+
+    # A transactional test starts from an empty database: load the paper for it.
+    reading_load(path=settings.DEFAULT_READING_DIR)
+    paper = Document.objects.get(slug="sco-institutionalization")
     from annotations.models.courses import Role
     from tests.factories import AssignmentFactory, CourseFactory, MembershipFactory, UserFactory
 

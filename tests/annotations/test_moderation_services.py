@@ -330,7 +330,13 @@ def test_an_open_premoderated_assignment_holds_work_in_its_scope_only(
     reason="SQLite serialises writers itself and has no SELECT … FOR UPDATE; run with DATABASE_URL=postgres://…",
 )
 @pytest.mark.django_db(transaction=True)
-def test_twenty_moderators_at_once_make_exactly_one_act(paper):
+def test_twenty_moderators_at_once_make_exactly_one_act():
+    from annotations.models import Document
+    from annotations.services import reading_load
+
+    # A transactional test starts from an empty database: load the paper for it.
+    reading_load(path=settings.DEFAULT_READING_DIR)
+    paper = Document.objects.get(slug="sco-institutionalization")
     from annotations.models.courses import Role
     from tests.factories import CourseFactory, MembershipFactory, UserFactory
 
