@@ -684,3 +684,23 @@ def flags_for_user(user):
     if user.is_superuser:
         return rows
     return rows.filter(Q(flagger=user) | Q(item__course__in=moderated_courses(user)))
+
+
+def moderation_item_for(user, pk):
+    """One item of a queue ``user`` moderates: a 404 unless they see its course, a 403 when
+    they are a member who may not moderate it."""
+    from django.core.exceptions import PermissionDenied
+
+    from annotations.models import ModerationItem
+    from annotations.permissions import can_moderate, can_view_course
+    from annotations.services.moderation import NOT_STAFF
+
+    try:
+        item = ModerationItem.objects.select_related("course").get(pk=int(pk))
+    except (ModerationItem.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such item in a queue you moderate.") from None
+    if not can_view_course(user, item.course):
+        raise Http404("No such item in a queue you moderate.")
+    if not can_moderate(user, item.course_id):
+        raise PermissionDenied(NOT_STAFF)
+    return moderation_queue(user).get(pk=item.pk)

@@ -55,21 +55,7 @@ NO_SUCH_ITEM = "No such item in a queue you moderate."
 EXCERPT_LENGTH = 200
 
 
-# -- reads that depend on the user (selectors.py is not this module's to change) -----------
-
-
-def item_for_moderator(user, pk: Any) -> ModerationItem:
-    """One item of a queue ``user`` moderates: a 404 unless they see its course, a 403 when
-    they are a member who may not moderate it."""
-    try:
-        item = ModerationItem.objects.select_related("course").get(pk=int(pk))
-    except (ModerationItem.DoesNotExist, ValueError, TypeError):
-        raise Http404(NO_SUCH_ITEM) from None
-    if not rules.can_view_course(user, item.course):
-        raise Http404(NO_SUCH_ITEM)
-    if not rules.can_moderate(user, item.course_id):
-        raise PermissionDenied(services.NOT_STAFF)
-    return selectors.moderation_queue(user).get(pk=item.pk)
+# -- naming the work ---------------------------------------------------------------------------
 
 
 def work_for_user(user, kind: str, target: str) -> Any:
@@ -298,7 +284,7 @@ class ModerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return selectors.moderation_queue(self.request.user)
 
     def get_object(self) -> ModerationItem:
-        return item_for_moderator(self.request.user, self.kwargs["pk"])
+        return selectors.moderation_item_for(self.request.user, self.kwargs["pk"])
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         course = request.query_params.get("course")
