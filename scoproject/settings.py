@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -60,6 +61,19 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_redis_url(name: str) -> str | None:
+    """A Redis URL such as ``redis://127.0.0.1:6379/0`` (``rediss://`` for TLS), or None when unset."""
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a Redis URL: use redis://host:port/db or rediss://host:port/db."
+        )
+    return raw
 
 
 def env_database(name: str, *, default: str) -> dict:
@@ -138,6 +152,26 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Scaling out: with REDIS_URL set, every app server keeps its cache, its sessions and its
+# login-failure counts in one Redis, so any server can answer any request. Unset, each
+# process keeps its own local-memory cache and sessions live in the database (the demo
+# needs nothing installed).
+REDIS_URL = env_redis_url("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several projects (or test runs) may share one Redis; the prefix keeps their keys apart.
+            "KEY_PREFIX": env_str("REDIS_KEY_PREFIX", "sco"),
+        }
+    }
+    # Sessions read from Redis by every server and written through to the database too
+    # (`cached_db`): a Redis restart or eviction never signs anyone out mid-work.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Failure counts in the shared cache, so the lockout budget is one for all servers.
+    AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:list"
 LOGOUT_REDIRECT_URL = "annotations:home"
@@ -165,6 +199,12 @@ WSGI_APPLICATION = "scoproject.wsgi.application"
 DATABASES = {
     "default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# A read replica: reads outside a transaction go there (see scoproject/routers.py).
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = env_database("DATABASE_REPLICA_URL", default="")
+    # Under test there is no replication, so the replica alias reads the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["scoproject.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -42,6 +42,18 @@ ROOT = Path(__file__).resolve().parents[2]
             "nonsense",
             "DATABASE_URL='nonsense' is not a usable database URL",
         ),
+        (
+            lambda: project_settings.env_redis_url("REDIS_URL"),
+            "REDIS_URL",
+            "http://127.0.0.1:6379/0",
+            "REDIS_URL='http://127.0.0.1:6379/0' is not a Redis URL",
+        ),
+        (
+            lambda: project_settings.env_database("DATABASE_REPLICA_URL", default=""),
+            "DATABASE_REPLICA_URL",
+            "mysql://x@y/z",
+            "DATABASE_REPLICA_URL='mysql://x@y/z': only sqlite:// and postgres://",
+        ),
     ],
 )
 def test_a_bad_value_names_the_variable(monkeypatch, helper, name, raw, message):
@@ -74,6 +86,19 @@ def test_a_postgres_url_selects_postgresql(monkeypatch):
 
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["NAME"] == "sco"
+
+
+@pytest.mark.parametrize("raw", ["redis://127.0.0.1:6379/0", "rediss://cache.example.org:6380/1"])
+def test_redis_and_tls_redis_urls_are_accepted(monkeypatch, raw):
+    monkeypatch.setenv("REDIS_URL", raw)
+
+    assert project_settings.env_redis_url("REDIS_URL") == raw
+
+
+def test_an_unset_redis_url_means_no_redis(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+    assert project_settings.env_redis_url("REDIS_URL") is None
 
 
 def run_check(**env: str) -> subprocess.CompletedProcess:
