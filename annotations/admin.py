@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from annotations.exports import spreadsheet_safe
 from annotations.markdown import render
 from annotations.models import (
     Annotation,
@@ -868,16 +869,9 @@ class FlagAdmin(CourseScopedAdmin):
         return False
 
 
-# Spreadsheets run a cell that starts with one of these as a formula; a leading quote keeps it text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 AUDIT_CSV_HEADER = [
     "at", "actor", "course", "action", "target type", "target id", "target", "reason", "before", "after",
 ]  # fmt: skip
-
-
-def csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class _Echo:
@@ -891,7 +885,7 @@ def audit_csv_rows(entries: QuerySet[AuditEntry]) -> Iterator[str]:
     yield "\ufeff" + writer.writerow(AUDIT_CSV_HEADER)
     for entry in entries.select_related("course").iterator(chunk_size=500):
         yield writer.writerow(
-            csv_cell(value)
+            spreadsheet_safe(value)
             for value in (
                 entry.at.isoformat(),
                 entry.actor_name,
