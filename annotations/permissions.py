@@ -70,24 +70,30 @@ def can_add_source(user: User, course: Course) -> bool:
 
 def can_view_annotation(user: User, annotation: Annotation) -> bool:
     """The visibility rule for one annotation (``visible_annotations`` is the same rule as a query)."""
+    return _can_view_course_work(user, annotation)
+
+
+def _can_view_course_work(user: User, work) -> bool:
+    """The visibility rule for one piece of student work with a course, an author, a
+    visibility, a group and a moderation state (an annotation or a challenge)."""
     if not user.is_authenticated:
         return False
-    if annotation.author_id == user.pk:
-        return membership_of(user, annotation.course_id) is not None or is_site_staff(user)
-    if annotation.visibility == Visibility.PRIVATE:
+    if work.author_id == user.pk:
+        return membership_of(user, work.course_id) is not None or is_site_staff(user)
+    if work.visibility == Visibility.PRIVATE:
         return False
     if is_site_staff(user):
         return True
-    membership = membership_of(user, annotation.course_id)
+    membership = membership_of(user, work.course_id)
     if membership is None:
         return False
     if membership.role in (Role.TA, Role.INSTRUCTOR):
         return True
-    if annotation.moderation != ModerationState.PUBLISHED:
+    if work.moderation != ModerationState.PUBLISHED:
         return False
-    if annotation.visibility == Visibility.COURSE:
+    if work.visibility == Visibility.COURSE:
         return True
-    return membership.group_id is not None and membership.group_id == annotation.group_id
+    return membership.group_id is not None and membership.group_id == work.group_id
 
 
 def can_change_annotation(user: User, annotation: Annotation) -> bool:
@@ -132,24 +138,7 @@ def can_withdraw_link(user: User, proposal: LinkProposal) -> bool:
 
 def can_view_challenge(user: User, challenge) -> bool:
     """The annotations' visibility rule for one challenge (``visible_challenges`` as a query)."""
-    if not user.is_authenticated:
-        return False
-    if challenge.author_id == user.pk:
-        return membership_of(user, challenge.course_id) is not None or is_site_staff(user)
-    if challenge.visibility == Visibility.PRIVATE:
-        return False
-    if is_site_staff(user):
-        return True
-    membership = membership_of(user, challenge.course_id)
-    if membership is None:
-        return False
-    if membership.role in (Role.TA, Role.INSTRUCTOR):
-        return True
-    if challenge.moderation != ModerationState.PUBLISHED:
-        return False
-    if challenge.visibility == Visibility.COURSE:
-        return True
-    return membership.group_id is not None and membership.group_id == challenge.group_id
+    return _can_view_course_work(user, challenge)
 
 
 def can_change_challenge(user: User, challenge) -> bool:
