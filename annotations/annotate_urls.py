@@ -10,6 +10,7 @@ app_name = "annotate"
 
 urlpatterns = [
     path("courses/<int:pk>/read/", views.course_reading, name="reading"),
+    path("courses/<int:pk>/read/<str:anchor>/notes/", views.paragraph_notes, name="paragraph-notes"),
     path("courses/<int:pk>/annotations/new/", views.annotation_create, name="create"),
     path("annotations/<int:pk>/edit/", views.annotation_edit, name="edit"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="delete"),

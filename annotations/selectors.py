@@ -7,8 +7,23 @@ the visibility rule lives.
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db import connections
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -80,30 +95,6 @@ def claim_list() -> QuerySet[Claim]:
 
 def claim_detail(key: str) -> Claim:
     return get_object_or_404(claim_list(), key=key)
-
-
-def claims_matching(queryset: QuerySet[Claim], text: str) -> QuerySet[Claim]:
-    """Claims whose quote, paraphrase or note match ``text``.
-
-    On PostgreSQL this is full-text search (English stemming, web-search syntax: words,
-    "quoted phrases", -excluded); on SQLite every word must appear somewhere, ignoring case.
-    """
-    text = text.strip()
-    if not text:
-        return queryset
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        vector = SearchVector("quote", "paraphrase", "note", config="english")
-        return queryset.annotate(search=vector).filter(
-            search=SearchQuery(text, config="english", search_type="websearch")
-        )
-    for word in text.split():
-        word = word.strip('"')
-        queryset = queryset.filter(
-            Q(quote__icontains=word) | Q(paraphrase__icontains=word) | Q(note__icontains=word)
-        )
-    return queryset
 
 
 def mismatched_claim_ids() -> list[int]:
@@ -182,10 +173,12 @@ def _visible_course_work(user, rows: QuerySet, *, include_deleted: bool) -> Quer
     shared = ~Q(visibility=Visibility.PRIVATE)
     if user.is_superuser:
         return rows.filter(Q(author=user) | shared)
-    memberships = Membership.objects.filter(user=user)
-    courses = memberships.values("course")
-    taught = memberships.filter(role__in=[Role.TA, Role.INSTRUCTOR]).values("course")
-    groups = memberships.exclude(group=None).values("group")
+    # The user's few memberships as values, not a subquery: with the course ids spelled out
+    # the database walks each course's own index instead of filtering the whole table.
+    memberships = list(Membership.objects.filter(user=user).values_list("course_id", "role", "group_id"))
+    courses = [course for course, _, _ in memberships]
+    taught = [course for course, role, _ in memberships if role in (Role.TA, Role.INSTRUCTOR)]
+    groups = [group for _, _, group in memberships if group is not None]
     rows = rows.filter(
         Q(course__in=courses)
         & (
@@ -240,16 +233,177 @@ def _peer_work_hidden_from(user, model) -> list[Q]:
     return hidden
 
 
+def helpful_count(target: str) -> Coalesce:
+    """How many "helpful" marks the outer row (an annotation or a post: ``target``) has.
+
+    A subquery per row rather than a join and a ``GROUP BY``: a grouped list must aggregate
+    every visible row before it can sort and cut a page, where this lets the database walk
+    an index in the list's order and stop after one page.
+    """
+    from annotations.models import Reaction
+
+    marks = Reaction.objects.filter(**{target: OuterRef("pk")}).order_by().values(target)
+    return Coalesce(Subquery(marks.annotate(n=Count("pk")).values("n")), 0)
+
+
 def annotation_list(user, *, include_deleted: bool = False) -> QuerySet[Annotation]:
     """Visible annotations with what lists and sidebars show."""
     replies = AnnotationReply.objects.select_related("author").order_by("created_at", "pk")
     return (
         visible_annotations(user, include_deleted=include_deleted)
-        .annotate(helpful_count=Count("reactions", distinct=True))
+        .annotate(helpful_count=helpful_count("annotation"))
         .select_related("author", "group", "paragraph", "claim", "course")
         .prefetch_related("tags", Prefetch("replies", replies))
         .order_by("paragraph_anchor", "start", "created_at", "pk")
     )
+
+
+def _shown_in_reading(user, course: Course) -> QuerySet[Annotation]:
+    # A deleted note stays only as the head of a thread that still has replies. Asked as a
+    # scalar subquery, not EXISTS: PostgreSQL may run an EXISTS as one hashed scan of every
+    # reply in the database, where this looks up only the deleted notes' replies by index.
+    live_replies = AnnotationReply.objects.filter(annotation=OuterRef("pk"), deleted_at__isnull=True)
+    return (
+        visible_annotations(user, include_deleted=True)
+        .filter(course=course)
+        .alias(live_reply=Subquery(live_replies.order_by().values("pk")[:1]))
+        .filter(Q(deleted_at__isnull=True) | Q(live_reply__isnull=False))
+    )
+
+
+def reading_notes(
+    user, course: Course, *, anchors: list[str], per_paragraph: int, count_up_to: int
+) -> tuple[list[Annotation], dict[str, int]]:
+    """The notes the course's reading shows ``user`` on the paragraphs ``anchors``, and how
+    many there are on each paragraph, counted up to ``count_up_to + 1`` only (a count above
+    ``count_up_to`` means "more than that").
+
+    On each paragraph at most ``per_paragraph`` notes: the user's own first, then the newest,
+    each with ``reply_count`` and its first ``per_paragraph`` replies (``first_replies``). The rest are a link away
+    (``paragraph_notes``), so the page costs the same few queries, reading about the same
+    number of rows, however many notes the course has written.
+    """
+    shown = _shown_in_reading(user, course)
+    if connections[shown.db].vendor == "postgresql":
+        rows = _reading_candidates_by_paragraph(shown, user, anchors, per_paragraph, count_up_to)
+    else:
+        rows = _reading_candidates_ranked(shown, user, per_paragraph, count_up_to)
+    totals: dict[str, int] = {}
+    candidates: dict[str, dict[int, tuple]] = {}
+    for paragraph_anchor, total, pk, author_id, created_at in rows:
+        if total is not None:
+            totals[paragraph_anchor] = total
+        if pk is not None:
+            candidates.setdefault(paragraph_anchor, {})[pk] = (author_id != user.pk, created_at)
+    ids: list[int] = []
+    for ranked in candidates.values():
+        order = sorted(ranked, key=lambda pk: (ranked[pk][1], pk), reverse=True)
+        order.sort(key=lambda pk: ranked[pk][0])  # stable: the user's own first, each newest first
+        ids.extend(order[:per_paragraph])
+    if not ids:
+        return [], totals
+    replies = AnnotationReply.objects.select_related("author").order_by("created_at", "pk")
+    counted = AnnotationReply.objects.filter(annotation=OuterRef("pk")).order_by().values("annotation")
+    notes = (
+        annotation_list(user, include_deleted=True)
+        .filter(pk__in=ids)
+        .annotate(reply_count=Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")), 0))
+        .prefetch_related(None)
+        .prefetch_related("tags", Prefetch("replies", replies[:per_paragraph], to_attr="first_replies"))
+    )
+    return list(notes), totals
+
+
+def _reading_candidates_by_paragraph(
+    shown: QuerySet[Annotation], user, anchors: list[str], per_paragraph: int, count_up_to: int
+) -> list[tuple]:
+    """PostgreSQL: for each paragraph its capped count and its newest notes, each an index
+    scan that stops after a few rows (``LATERAL`` joins), then the user's own newest notes on
+    each paragraph (read through the author's index: a person's own notes are few) and those
+    on paragraphs the reading no longer has (shown apart as orphans, never dropped).
+
+    Rows of (anchor, count, pk, author_id, created_at): pk is None on a paragraph without
+    notes, and count None on the rows of the user's own notes.
+    """
+    inner, params = (
+        shown.order_by()
+        .values("id", "author_id", "paragraph_anchor", "paragraph_id", "created_at")
+        .query.get_compiler(using=shown.db)
+        .as_sql()
+    )
+    sql = f"""
+        SELECT a.anchor, c.n, t.id, t.author_id, t.created_at
+        FROM unnest(%s::text[]) AS a(anchor)
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n FROM (
+                SELECT 1 FROM ({inner}) AS s WHERE s.paragraph_anchor = a.anchor LIMIT %s
+            ) AS capped
+        ) AS c
+        LEFT JOIN LATERAL (
+            SELECT s.id, s.author_id, s.created_at FROM ({inner}) AS s
+            WHERE s.paragraph_anchor = a.anchor ORDER BY s.created_at DESC, s.id DESC LIMIT %s
+        ) AS t ON TRUE
+        UNION ALL
+        SELECT o.paragraph_anchor, NULL, o.id, o.author_id, o.created_at FROM (
+            SELECT s.*, row_number() OVER (
+                PARTITION BY s.paragraph_anchor
+                ORDER BY s.author_id = %s DESC, s.created_at DESC, s.id DESC
+            ) AS n
+            FROM ({inner}) AS s WHERE s.author_id = %s OR s.paragraph_id IS NULL
+        ) AS o WHERE o.n <= %s
+    """
+    arguments = [anchors, *params, count_up_to + 1, *params, per_paragraph]
+    arguments += [user.pk, *params, user.pk, per_paragraph]
+    with connections[shown.db].cursor() as cursor:
+        cursor.execute(sql, arguments)
+        return cursor.fetchall()
+
+
+def _reading_candidates_ranked(
+    shown: QuerySet[Annotation], user, per_paragraph: int, count_up_to: int
+) -> list[tuple]:
+    """Elsewhere (SQLite): the same rows as ``_reading_candidates_by_paragraph`` from one
+    window query over the course's visible notes."""
+    mine_first = Case(When(author_id=user.pk, then=Value(0)), default=Value(1))
+    ranked = (
+        shown.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("paragraph_anchor"),
+                order_by=[mine_first.asc(), F("created_at").desc(), F("pk").desc()],
+            ),
+            on_paragraph=Window(Count("pk"), partition_by=F("paragraph_anchor")),
+        )
+        .filter(rank__lte=per_paragraph)
+        .values_list("paragraph_anchor", "on_paragraph", "pk", "author_id", "created_at")
+    )
+    return [(anchor, min(total, count_up_to + 1), *rest) for anchor, total, *rest in ranked]
+
+
+def paragraph_notes(user, course: Course, paragraph_anchor: str) -> QuerySet[Annotation]:
+    """Every note ``user`` may see on one paragraph of the course's reading, in reading order."""
+    return annotation_list(user, include_deleted=True).filter(
+        pk__in=_shown_in_reading(user, course).filter(paragraph_anchor=paragraph_anchor).values("pk")
+    )
+
+
+def paragraph_note_position(user, course: Course, paragraph_anchor: str, pk: int | str) -> int | None:
+    """How many notes come before note ``pk`` in ``paragraph_notes`` (its reading order), or
+    None when ``user`` does not see that note on that paragraph."""
+    notes = _shown_in_reading(user, course).filter(paragraph_anchor=paragraph_anchor)
+    try:
+        note = notes.filter(pk=int(pk)).values("pk", "start", "created_at").first()
+    except (ValueError, TypeError):
+        return None
+    if note is None:
+        return None
+    start, created_at = note["start"], note["created_at"]
+    before = (
+        Q(start__lt=start)
+        | Q(start=start, created_at__lt=created_at)
+        | Q(start=start, created_at=created_at, pk__lt=note["pk"])
+    )
+    return notes.filter(before).count()
 
 
 def annotation_for_user(user, pk: int | str) -> Annotation:
@@ -440,9 +594,11 @@ def challenge_list(user, *, include_deleted: bool = False):
 
     responses = ChallengeResponse.objects.select_related("author").order_by("created_at", "pk")
     citations = ChallengeSource.objects.select_related("source").order_by("pk")
+    # Lists name the claim only; its paragraph and document are joined for one challenge
+    # (``challenge_for_user``), as each extra join costs the planner on every page.
     return (
         visible_challenges(user, include_deleted=include_deleted)
-        .select_related("author", "group", "course", "resolved_by", "claim__paragraph__document")
+        .select_related("author", "group", "course", "resolved_by", "claim")
         .prefetch_related(Prefetch("citations", citations), Prefetch("responses", responses))
         .order_by("-created_at", "-pk")
     )
@@ -452,7 +608,7 @@ def challenge_for_user(user, pk: int | str):
     from annotations.models.challenges import Challenge
 
     try:
-        return challenge_list(user).get(pk=int(pk))
+        return challenge_list(user).select_related("claim__paragraph__document").get(pk=int(pk))
     except (Challenge.DoesNotExist, ValueError, TypeError):
         raise Http404("No such challenge.") from None
 
@@ -512,14 +668,15 @@ def readable_posts_q(user, prefix: str = "") -> Q:
 def thread_list(user):
     """Visible threads with what lists show; ``post_count`` counts the posts ``user`` may
     read (a hidden or waiting post is not counted for a classmate)."""
-    from django.db.models import Count
-
     threads = visible_threads(user)
     if not user.is_authenticated:
         return threads
+    # A subquery, not a grouped join: see ``helpful_count``.
+    readable = Post.objects.filter(readable_posts_q(user), thread=OuterRef("pk")).order_by().values("thread")
+    post_count = Coalesce(Subquery(readable.annotate(n=Count("pk")).values("n")), 0)
     return (
         threads.select_related("author", "group", "course", "claim", "event", "annotation", "challenge")
-        .annotate(post_count=Count("posts", filter=readable_posts_q(user, "posts__")))
+        .annotate(post_count=post_count)
         .order_by("-pinned", "-last_post_at", "-created_at", "-pk")
     )
 
@@ -553,37 +710,82 @@ def visible_posts(user, *, placeholders: bool = False):
 
 def post_list(user, *, placeholders: bool = False):
     """Visible posts with their author and ``helpful_count``: one query, whatever the nesting."""
-    from django.db.models import Count
 
     return (
         visible_posts(user, placeholders=placeholders)
         .select_related("author")
-        .annotate(helpful_count=Count("reactions", distinct=True))
+        .annotate(helpful_count=helpful_count("post"))
         .order_by("created_at", "pk")
     )
 
 
-def posts_of_thread(user, thread) -> list:
-    """A thread's posts in one query, each with ``children`` (its replies, oldest first)
-    and ``depth``; the top-level posts are returned."""
-    posts = list(post_list(user, placeholders=True).filter(thread=thread))
-    by_id = {post.pk: post for post in posts}
+def thread_page(user, thread, *, per_page: int, number=None, post=None) -> tuple[list, Page]:
+    """One page of a thread: top-level posts, oldest first, each with all its replies
+    (``children``, oldest first, and ``depth``), so a reply is always on its parent's page;
+    a page takes top-level posts until it holds ``per_page`` posts or more (one long
+    conversation may fill a page of its own).
+
+    The page is the one holding post ``post`` when ``user`` sees it (a link to a post lands on
+    its page), else page ``number`` (the first when it is not a page). Two queries: the
+    thread's shape (ids only), then the page's posts in full. Returns the page's top-level
+    posts and the ``Page`` (whose one item is the page's top-level post ids) for its links.
+    """
+    posts = post_list(user, placeholders=True).filter(thread=thread)
+    shape = list(posts.values_list("pk", "parent_id"))
+    seen = {pk for pk, _ in shape}
+    replies: dict[int, list[int]] = {}
     roots = []
-    for post in posts:
-        post.children = []
-    for post in posts:
-        parent = by_id.get(post.parent_id)
-        if parent is None:
-            roots.append(post)
+    for pk, parent_id in shape:
+        # A reply whose parent this user may not see stands as a top-level post.
+        if parent_id in seen:
+            replies.setdefault(parent_id, []).append(pk)
         else:
-            parent.children.append(post)
-    # Depth without recursion: a few hundred nested posts must not hit Python's stack limit.
-    stack = [(post, 0) for post in roots]
+            roots.append(pk)
+    groups: list[list[int]] = [[]]
+    size = 0
+    page_of: dict[int, int] = {}
+    for root in roots:
+        if size >= per_page:
+            groups.append([])
+            size = 0
+        groups[-1].append(root)
+        stack = [root]
+        while stack:
+            pk = stack.pop()
+            page_of[pk] = len(groups)
+            size += 1
+            stack.extend(replies.get(pk, ()))
+    if post is not None:
+        try:
+            number = page_of.get(int(post), number)
+        except (TypeError, ValueError):
+            pass
+    # One group of top-level posts per page: the Paginator numbers them and makes the links.
+    page = Paginator(groups, 1).get_page(number)
+    wanted = []
+    stack = list(page.object_list[0])
     while stack:
-        post, depth = stack.pop()
-        post.depth = depth
-        stack.extend((child, depth + 1) for child in post.children)
-    return roots
+        pk = stack.pop()
+        wanted.append(pk)
+        stack.extend(replies.get(pk, ()))
+    shown = list(posts.filter(pk__in=wanted)) if wanted else []
+    by_id = {row.pk: row for row in shown}
+    for row in shown:
+        row.children = []
+    top = []
+    for row in shown:
+        parent = by_id.get(row.parent_id)
+        if parent is None:
+            top.append(row)
+        else:
+            parent.children.append(row)
+    # Depth without recursion: a few hundred nested posts must not hit Python's stack limit.
+    stack_depth = [(row, 0) for row in top]
+    while stack_depth:
+        row, depth = stack_depth.pop()
+        row.depth = depth
+        stack_depth.extend((child, depth + 1) for child in row.children)
+    return top, page
 
 
 # -- assignments ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ it, whatever they try; someone who sees it but may not change it gets a 403.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -19,18 +19,28 @@ from rest_framework.response import Response
 from annotations import selectors
 from annotations.anchoring import anchor
 from annotations.api import w3c
+from annotations.api.filters import IdFilter
 from annotations.api.moderation import ModeratedFields
 from annotations.api.threads import HelpfulSerializer
 from annotations.models import Annotation, AnnotationReply, Claim, Paragraph
 from annotations.models.annotation import Motivation, Visibility
+from annotations.search import annotations_matching
 from annotations.selectors import shown_author
 from annotations.services import annotations as services
 from annotations.services.threads import reaction_toggle
+from scoproject.pagination import CursorPagination
+
+# Every order ends with the primary key, so that the list can be keyset-paginated.
+ORDERINGS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "newest": ("Newest first", ("-created_at", "-pk")),
+    "oldest": ("Oldest first", ("created_at", "pk")),
+    "reading": ("Reading order", ("paragraph_anchor", "start", "created_at", "pk")),
+}
 
 
 class AnnotationFilter(django_filters.FilterSet):
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
-    group = django_filters.NumberFilter(field_name="group_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
+    group = IdFilter(field_name="group_id", lookup_expr="exact")
     paragraph = django_filters.CharFilter(
         field_name="paragraph_anchor", lookup_expr="exact", label="Paragraph anchor"
     )
@@ -43,9 +53,20 @@ class AnnotationFilter(django_filters.FilterSet):
     visibility = django_filters.ChoiceFilter(
         field_name="visibility", lookup_expr="exact", choices=Visibility.choices
     )
-    q = django_filters.CharFilter(method="filter_text", label="Text in the note or the quote")
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label="Text in the note or the quote",
+        help_text="Full-text search (best match first) on PostgreSQL; every word, ignoring case, on SQLite.",
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # Declared after ``q``: an explicit order wins over the search's ranking.
+    ordering = django_filters.ChoiceFilter(
+        method="filter_ordering",
+        choices=[(name, label) for name, (label, _keys) in ORDERINGS.items()],
+        label="Order",
+        help_text="Newest first unless searching (best match first) or asked otherwise.",
+    )
 
     class Meta:
         model = Annotation
@@ -58,9 +79,10 @@ class AnnotationFilter(django_filters.FilterSet):
         return queryset.filter(tags__name=value.strip().lower().lstrip("#"))
 
     def filter_text(self, queryset: QuerySet[Annotation], name: str, value: str) -> QuerySet[Annotation]:
-        for word in value.split():
-            queryset = queryset.filter(Q(body__icontains=word) | Q(exact__icontains=word))
-        return queryset
+        return annotations_matching(queryset, value, rank=True)
+
+    def filter_ordering(self, queryset: QuerySet[Annotation], name: str, value: str) -> QuerySet[Annotation]:
+        return queryset.order_by(*ORDERINGS[value][1])
 
 
 class ReplySerializer(serializers.ModelSerializer):
@@ -111,7 +133,7 @@ class AnnotationSerializer(ModeratedFields, serializers.ModelSerializer):
     group = serializers.SerializerMethodField()
     document = serializers.CharField(source="document.slug", read_only=True)
     paragraph = serializers.CharField(source="paragraph_anchor", read_only=True)
-    claim = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    claim = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
     target = serializers.SerializerMethodField()
     anchor = serializers.SerializerMethodField()
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
@@ -206,7 +228,8 @@ class ReplyWriteSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(summary="Annotations you may see, filtered"),
     retrieve=extend_schema(
-        summary="One annotation; as W3C Web Annotation JSON-LD when asked with Accept: application/ld+json"
+        summary="One annotation; as W3C Web Annotation JSON-LD when asked with Accept: application/ld+json",
+        responses=w3c.jsonld_retrieve_responses(AnnotationSerializer),
     ),
     create=extend_schema(request=AnnotationCreateSerializer, responses={201: AnnotationSerializer}),
     partial_update=extend_schema(request=AnnotationUpdateSerializer, responses=AnnotationSerializer),
@@ -222,11 +245,13 @@ class AnnotationViewSet(
 ):
     serializer_class = AnnotationSerializer
     filterset_class = AnnotationFilter
+    pagination_class = CursorPagination
     permission_classes = [permissions.IsAuthenticated]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Annotation]:
-        return selectors.annotation_list(self.request.user).select_related("document")
+        annotations = selectors.annotation_list(self.request.user).select_related("document")
+        return annotations.order_by(*ORDERINGS["newest"][1])
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         annotation = self.get_object()

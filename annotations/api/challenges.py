@@ -29,6 +29,7 @@ from rest_framework.response import Response
 
 from annotations import selectors
 from annotations.api import w3c
+from annotations.api.filters import IdFilter
 from annotations.api.moderation import ModeratedFields
 from annotations.models import Claim
 from annotations.models.annotation import Visibility
@@ -41,6 +42,7 @@ from annotations.models.challenges import (
 )
 from annotations.selectors import shown_author
 from annotations.services import challenges as services
+from scoproject.pagination import CursorPagination
 
 
 class ChallengeFilter(django_filters.FilterSet):
@@ -49,8 +51,8 @@ class ChallengeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         field_name="status", lookup_expr="exact", choices=ChallengeStatus.choices
     )
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
-    group = django_filters.NumberFilter(field_name="group_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
+    group = IdFilter(field_name="group_id", lookup_expr="exact")
     author = django_filters.CharFilter(method="filter_author", label="Author's username")
 
     class Meta:
@@ -281,7 +283,8 @@ def challenge_jsonld(challenge: Challenge, request: HttpRequest) -> dict[str, An
 @extend_schema_view(
     list=extend_schema(summary="Challenges you may see, filtered"),
     retrieve=extend_schema(
-        summary="One challenge; as W3C Web Annotation JSON-LD when asked with Accept: application/ld+json"
+        summary="One challenge; as W3C Web Annotation JSON-LD when asked with Accept: application/ld+json",
+        responses=w3c.jsonld_retrieve_responses(ChallengeSerializer),
     ),
     create=extend_schema(request=ChallengeCreateSerializer, responses={201: ChallengeSerializer}),
     partial_update=extend_schema(request=ChallengeUpdateSerializer, responses=ChallengeSerializer),
@@ -297,11 +300,16 @@ class ChallengeViewSet(
 ):
     serializer_class = ChallengeSerializer
     filterset_class = ChallengeFilter
+    pagination_class = CursorPagination
     permission_classes = [permissions.IsAuthenticated]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Challenge]:
-        return selectors.challenge_list(self.request.user)
+        rows = selectors.challenge_list(self.request.user)
+        if self.action != "list":
+            # One challenge: its W3C form quotes the claim in its paragraph.
+            rows = rows.select_related("claim__paragraph__document")
+        return rows
 
     def _fresh(self, challenge: Challenge) -> dict:
         return self.get_serializer(selectors.challenge_list(self.request.user).get(pk=challenge.pk)).data

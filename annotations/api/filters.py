@@ -7,8 +7,24 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from annotations.models import Claim, Paragraph, Section, Source
-from annotations.selectors import claims_matching, mismatched_claim_ids
+from annotations.search import claims_matching, sources_matching
+from annotations.selectors import mismatched_claim_ids
 from timeline.models import Actor, Event
+
+# The largest id a row can have (a signed 64-bit integer). A larger number names no row, but
+# would overflow the database's integer (a 500) before the query could say so.
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An exact match on a row's id: a whole number up to ``MAX_ID``; anything else is a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", -MAX_ID)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class ClaimFilter(django_filters.FilterSet):
@@ -77,7 +93,7 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(Q(paragraph__section=value) | Q(paragraph__section__parent=value))
 
     def filter_text(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
-        return claims_matching(queryset, value)
+        return claims_matching(queryset, value, rank=True)
 
     def filter_mismatch(self, queryset: QuerySet[Claim], name: str, value: bool | None) -> QuerySet[Claim]:
         if value is None:
@@ -100,18 +116,16 @@ class SourceFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(field_name="kind", lookup_expr="exact", choices=Source.Kind.choices)
     from_paper = django_filters.BooleanFilter(field_name="from_paper", lookup_expr="exact")
     year = django_filters.NumberFilter(field_name="year", lookup_expr="exact")
-    course = django_filters.NumberFilter(
+    course = IdFilter(
         field_name="course", lookup_expr="exact", label="Course", help_text="A course's id: its own sources."
     )
-    q = django_filters.CharFilter(method="filter_text", label="Search")
+    q = django_filters.CharFilter(
+        method="filter_text", label="Search", help_text="Words in the title, the authors or the reference."
+    )
 
     class Meta:
         model = Source
         fields: list[str] = []
 
     def filter_text(self, queryset: QuerySet[Source], name: str, value: str) -> QuerySet[Source]:
-        for word in value.split():
-            queryset = queryset.filter(
-                Q(title__icontains=word) | Q(raw__icontains=word) | Q(authors__icontains=word)
-            )
-        return queryset
+        return sources_matching(queryset, value, rank=True)

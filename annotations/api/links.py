@@ -17,9 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotations import selectors
+from annotations.api.filters import IdFilter
 from annotations.models import Claim, ClaimEventLink, Source
 from annotations.models.challenges import EventProposal, LinkProposal, ProposalStatus
 from annotations.services import links as services
+from scoproject.pagination import CursorPagination
 from timeline.models import Event
 
 
@@ -29,7 +31,7 @@ class LinkProposalFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         field_name="status", lookup_expr="exact", choices=ProposalStatus.choices
     )
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
     author = django_filters.CharFilter(
         field_name="proposer__username", lookup_expr="exact", label="Proposer's username"
     )
@@ -54,7 +56,7 @@ class LinkProposalFilter(django_filters.FilterSet):
 
 
 class EventProposalFilter(django_filters.FilterSet):
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
     status = django_filters.ChoiceFilter(
         field_name="status", lookup_expr="exact", choices=ProposalStatus.choices
     )
@@ -185,6 +187,7 @@ class LinkViewSet(
 ):
     serializer_class = LinkProposalSerializer
     filterset_class = LinkProposalFilter
+    pagination_class = CursorPagination
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[LinkProposal]:

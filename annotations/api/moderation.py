@@ -37,6 +37,7 @@ from rest_framework.response import Response
 
 from annotations import permissions as rules
 from annotations import selectors
+from annotations.api.filters import IdFilter
 from annotations.models import Post
 from annotations.models.moderated import ModerationState
 from annotations.models.moderation import (
@@ -49,6 +50,7 @@ from annotations.models.moderation import (
     ModerationItem,
 )
 from annotations.services import moderation as services
+from scoproject.pagination import CursorPagination
 
 KIND_CHOICES = [(kind, kind) for kind in MODERATED_KINDS]
 NO_SUCH_ITEM = "No such item in a queue you moderate."
@@ -81,7 +83,7 @@ def target_name(item: ModerationItem) -> str:
 
 
 class FlagFilter(django_filters.FilterSet):
-    course = django_filters.NumberFilter(field_name="item__course_id", lookup_expr="exact")
+    course = IdFilter(field_name="item__course_id", lookup_expr="exact")
     reason = django_filters.ChoiceFilter(field_name="reason", lookup_expr="exact", choices=FlagReason.choices)
     status = django_filters.ChoiceFilter(field_name="status", lookup_expr="exact", choices=FlagStatus.choices)
     kind = django_filters.ChoiceFilter(field_name="item__kind", lookup_expr="exact", choices=KIND_CHOICES)
@@ -145,6 +147,7 @@ class FlagViewSet(
 ):
     serializer_class = FlagSerializer
     filterset_class = FlagFilter
+    pagination_class = CursorPagination
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[Flag]:
@@ -166,7 +169,7 @@ class FlagViewSet(
 
 
 class QueueFilter(django_filters.FilterSet):
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
     status = django_filters.ChoiceFilter(field_name="status", lookup_expr="exact", choices=ItemStatus.choices)
     kind = django_filters.ChoiceFilter(field_name="kind", lookup_expr="exact", choices=KIND_CHOICES)
     reason = django_filters.ChoiceFilter(
@@ -278,6 +281,7 @@ CONFLICT_RESPONSE = OpenApiResponse(
 class ModerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = QueueItemSerializer
     filterset_class = QueueFilter
+    pagination_class = CursorPagination
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[ModerationItem]:

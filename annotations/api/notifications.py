@@ -13,9 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from annotations.api.filters import IdFilter
 from annotations.models import Notification
 from annotations.models.discussion import NotificationKind
 from annotations.services import notifications as services
+from scoproject.pagination import CursorPagination
 
 
 class NotificationFilter(django_filters.FilterSet):
@@ -25,7 +27,7 @@ class NotificationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         field_name="kind", lookup_expr="exact", choices=NotificationKind.choices
     )
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
 
     class Meta:
         model = Notification
@@ -67,6 +69,7 @@ class MarkedSerializer(serializers.Serializer):
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter
+    pagination_class = CursorPagination
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self) -> QuerySet[Notification]:

@@ -8,7 +8,9 @@ an act they may not do on one they see is a 403.
 from __future__ import annotations
 
 import django_filters
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,19 +18,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotations import selectors
+from annotations.api.filters import IdFilter
 from annotations.api.moderation import ModeratedFields
 from annotations.models import Annotation, Challenge, Claim, CourseGroup, Post, Thread, ThreadVisit
 from annotations.services import threads as services
+from scoproject.pagination import CursorPagination
 from timeline.models import Event
 
 
 class ThreadFilter(django_filters.FilterSet):
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
-    group = django_filters.NumberFilter(field_name="group_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
+    group = IdFilter(field_name="group_id", lookup_expr="exact")
     claim = django_filters.CharFilter(field_name="claim__key", lookup_expr="exact", label="Claim key")
-    event = django_filters.NumberFilter(field_name="event_id", lookup_expr="exact")
-    annotation = django_filters.NumberFilter(field_name="annotation_id", lookup_expr="exact")
-    challenge = django_filters.NumberFilter(field_name="challenge_id", lookup_expr="exact")
+    event = IdFilter(field_name="event_id", lookup_expr="exact")
+    annotation = IdFilter(field_name="annotation_id", lookup_expr="exact")
+    challenge = IdFilter(field_name="challenge_id", lookup_expr="exact")
     author = django_filters.CharFilter(field_name="author__username", lookup_expr="exact")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -58,8 +62,8 @@ class ThreadFilter(django_filters.FilterSet):
 
 
 class PostFilter(django_filters.FilterSet):
-    thread = django_filters.NumberFilter(field_name="thread_id", lookup_expr="exact")
-    course = django_filters.NumberFilter(field_name="thread__course_id", lookup_expr="exact")
+    thread = IdFilter(field_name="thread_id", lookup_expr="exact")
+    course = IdFilter(field_name="thread__course_id", lookup_expr="exact")
     author = django_filters.CharFilter(field_name="author__username", lookup_expr="exact")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -86,7 +90,7 @@ class ThreadSerializer(serializers.ModelSerializer):
     """The read shape."""
 
     author = serializers.CharField(source="author.username", read_only=True)
-    claim = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    claim = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
     post_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -185,11 +189,16 @@ class ThreadViewSet(
 ):
     serializer_class = ThreadSerializer
     filterset_class = ThreadFilter
+    pagination_class = CursorPagination
     permission_classes = [permissions.IsAuthenticated]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Thread]:
-        return selectors.thread_list(self.request.user)
+        # Latest activity first, as the pages show; a thread without posts counts from its
+        # creation, so that every key of the keyset order has a value.
+        activity = Coalesce("last_post_at", "created_at")
+        threads = selectors.thread_list(self.request.user).annotate(activity=activity)
+        return threads.order_by("-pinned", "-activity", "-pk")
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         thread = self.get_object()
@@ -221,13 +230,16 @@ class ThreadViewSet(
         incoming = ThreadModerateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        if "pinned" in data:
-            services.thread_pin(user=request.user, thread=thread, pinned=data["pinned"])
-        if "locked" in data:
-            services.thread_lock(user=request.user, thread=thread, locked=data["locked"])
-        if "group" in data:
-            group = _one(CourseGroup, "group", data["group"], pk=data["group"], course_id=thread.course_id)
-            services.thread_move(user=request.user, thread=thread, group=group)
+        with transaction.atomic():  # pin, lock and move together, or not at all
+            if "pinned" in data:
+                services.thread_pin(user=request.user, thread=thread, pinned=data["pinned"])
+            if "locked" in data:
+                services.thread_lock(user=request.user, thread=thread, locked=data["locked"])
+            if "group" in data:
+                group = _one(
+                    CourseGroup, "group", data["group"], pk=data["group"], course_id=thread.course_id
+                )
+                services.thread_move(user=request.user, thread=thread, group=group)
         return Response(self.get_serializer(self.get_queryset().get(pk=thread.pk)).data)
 
 
@@ -246,6 +258,7 @@ class PostViewSet(
 ):
     serializer_class = PostSerializer
     filterset_class = PostFilter
+    pagination_class = CursorPagination
     permission_classes = [permissions.IsAuthenticated]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

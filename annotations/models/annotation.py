@@ -103,6 +103,18 @@ class Annotation(Moderated):
             models.Index(fields=["course", "paragraph"], name="annotation_course_para_idx"),
             models.Index(fields=["author", "created_at"], name="annotation_author_idx"),
             models.Index(fields=["created_at"], name="annotation_created_idx"),
+            # A course's list, newest first, and its keyset pages (the API's default order).
+            models.Index(fields=["course", "-created_at", "-id"], name="annotation_course_new_idx"),
+            # A course's list in reading order, and its ``paragraph`` filter.
+            models.Index(
+                fields=["course", "paragraph_anchor", "start", "created_at", "id"],
+                name="annotation_course_read_idx",
+            ),
+            # A paragraph's newest notes and their capped count, for the course's reading.
+            models.Index(
+                fields=["course", "paragraph_anchor", "-created_at", "-id"],
+                name="annotation_para_new_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="annotation_span_not_empty"),

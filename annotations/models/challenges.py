@@ -91,6 +91,8 @@ class Challenge(Moderated):
         indexes = [
             models.Index(fields=["course", "claim", "status"], name="challenge_course_claim_idx"),
             models.Index(fields=["author", "created_at"], name="challenge_author_idx"),
+            # A course's challenges, newest first, and their keyset pages.
+            models.Index(fields=["course", "-created_at", "-id"], name="challenge_course_new_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
@@ -34,12 +37,60 @@ class Placed:
     anchor: Anchor
 
 
+# The reading shows at most this many notes on a paragraph (and replies on a note); the rest
+# are a link away. Notes are counted up to NOTE_COUNT_CAP: past it the page says "more than".
+NOTES_PER_PARAGRAPH = 5
+NOTE_COUNT_CAP = 50
+# The paragraph's own page lists this many notes to a page.
+NOTES_PER_PAGE = 50
+
+
 @dataclass
 class ParagraphBlock:
     paragraph: Paragraph
     html: str = ""
     notes: list[Placed] = field(default_factory=list)
     form: AnnotationForm | None = None
+    form_fields_html: str = ""
+    note_total: int = 0
+
+    @property
+    def more_notes(self) -> int:
+        return self.note_total - len(self.notes)
+
+    @property
+    def counted_past_cap(self) -> bool:
+        return self.note_total > NOTE_COUNT_CAP
+
+
+# A new note's fields are the same for everyone on a paragraph (bar the default visibility),
+# and rendering ninety forms' widgets is most of the page's cost: each is rendered once per
+# process and kept, keyed by everything it shows.
+_NEW_NOTE_FIELDS: dict[tuple, str] = {}
+
+
+def _new_note_fields(paragraph: Paragraph, claims: list, visibility: str) -> str:
+    key = (
+        paragraph.pk,
+        paragraph.anchor,
+        tuple((claim.key, claim.paraphrase) for claim in claims),
+        visibility,
+        get_language(),
+    )
+    html = _NEW_NOTE_FIELDS.get(key)
+    if html is None:
+        if len(_NEW_NOTE_FIELDS) >= 4096:
+            _NEW_NOTE_FIELDS.clear()
+        form = AnnotationForm(paragraph=paragraph, initial={"visibility": visibility})
+        form.fields["claim"].choices = _claim_choices(claims)
+        html = render_to_string("annotations/annotate/_new_note_fields.html", {"form": form})
+        _NEW_NOTE_FIELDS[key] = html
+    return html
+
+
+def _claim_choices(claims: list) -> list[tuple[str, str]]:
+    # The claims are prefetched: list them without asking the database again.
+    return [("", "—")] + [(claim.key, f"{claim.key}: {claim.paraphrase}") for claim in claims]
 
 
 def _place(annotations: list[Annotation]) -> tuple[dict[int, list[Placed]], list[Placed]]:
@@ -68,12 +119,14 @@ def _reading_context(
     request: HttpRequest, course: Course, *, failed: tuple[str, AnnotationForm] | None = None
 ) -> dict:
     document = selectors.document_for_reading(course.reading.slug)
-    shown = [
-        a
-        for a in selectors.annotation_list(request.user, include_deleted=True).filter(course=course)
-        # A deleted note stays only as the head of a thread that has replies.
-        if a.deleted_at is None or any(r.deleted_at is None for r in a.replies.all())
-    ]
+    paragraphs = list(document.paragraphs.all())
+    shown, totals = selectors.reading_notes(
+        request.user,
+        course,
+        anchors=[paragraph.anchor for paragraph in paragraphs],
+        per_paragraph=NOTES_PER_PARAGRAPH,
+        count_up_to=NOTE_COUNT_CAP,
+    )
     by_paragraph, orphans = _place(shown)
     membership = permissions.membership_of(request.user, course)
     default_visibility = Visibility.GROUP if membership and membership.group_id else Visibility.PRIVATE
@@ -90,16 +143,18 @@ def _reading_context(
             if not p.annotation.is_deleted
         ]
         claims = list(paragraph.claims.all())
-        block = ParagraphBlock(paragraph, paragraph_html(paragraph.text, claims, highlights), notes)
+        block = ParagraphBlock(
+            paragraph,
+            paragraph_html(paragraph.text, claims, highlights),
+            notes,
+            note_total=totals.get(paragraph.anchor, 0),
+        )
         if can_annotate:
             if failed and failed[0] == paragraph.anchor:
                 block.form = failed[1]
+                block.form.fields["claim"].choices = _claim_choices(claims)
             else:
-                block.form = AnnotationForm(paragraph=paragraph, initial={"visibility": default_visibility})
-            # The claims are prefetched: list them without asking the database again.
-            block.form.fields["claim"].choices = [("", "—")] + [
-                (c.key, f"{c.key}: {c.paraphrase}") for c in claims
-            ]
+                block.form_fields_html = _new_note_fields(paragraph, claims, default_visibility)
         return block
 
     return {
@@ -107,11 +162,15 @@ def _reading_context(
         "course": course,
         "document": document,
         "sections": sections,
-        "blocks": blocks_by_section(sections, document.paragraphs.all(), block_for),
+        "blocks": blocks_by_section(sections, paragraphs, block_for),
         "orphans": orphans,
         "membership": membership,
         "can_teach": permissions.can_teach(request.user, course),
-        "note_count": sum(len(v) for v in by_paragraph.values()),
+        "note_count": sum(min(total, NOTE_COUNT_CAP) for total in totals.values()),
+        "note_count_capped": any(total > NOTE_COUNT_CAP for total in totals.values()),
+        "compact": True,
+        "note_count_cap": NOTE_COUNT_CAP,
+        "replies_shown": NOTES_PER_PARAGRAPH,
     }
 
 
@@ -119,6 +178,41 @@ def _reading_context(
 def course_reading(request: HttpRequest, pk: int) -> HttpResponse:
     course = selectors.course_for_user(request.user, pk)
     return render(request, "annotations/annotate/reading.html", _reading_context(request, course))
+
+
+@login_required
+def paragraph_notes(request: HttpRequest, pk: int, anchor: str) -> HttpResponse:
+    """Every note the user may see on one paragraph of the course's reading, 50 to a page."""
+    course = selectors.course_for_user(request.user, pk)
+    paragraph = get_object_or_404(
+        Paragraph.objects.prefetch_related("claims"), document_id=course.reading_id, anchor=anchor
+    )
+    number = request.GET.get("page")
+    if request.GET.get("note"):
+        # A link to one note (from the reading, or after replying) opens the page that holds it.
+        position = selectors.paragraph_note_position(request.user, course, anchor, request.GET["note"])
+        if position is not None:
+            number = position // NOTES_PER_PAGE + 1
+    page = Paginator(selectors.paragraph_notes(request.user, course, anchor), NOTES_PER_PAGE).get_page(number)
+    by_paragraph, orphans = _place(list(page.object_list))
+    notes = by_paragraph.get(paragraph.pk, [])
+    highlights = [
+        Highlight(p.anchor.start, p.anchor.end, p.annotation.pk) for p in notes if not p.annotation.is_deleted
+    ]
+    return render(
+        request,
+        "annotations/annotate/paragraph_notes.html",
+        {
+            "nav": "courses",
+            "course": course,
+            "paragraph": paragraph,
+            "paragraph_html": paragraph_html(paragraph.text, list(paragraph.claims.all()), highlights),
+            "notes": notes,
+            "orphans": orphans,
+            "page": page,
+            "can_teach": permissions.can_teach(request.user, course),
+        },
+    )
 
 
 @login_required
@@ -153,6 +247,14 @@ def annotation_create(request: HttpRequest, pk: int) -> HttpResponse:
     context = _reading_context(request, course, failed=(paragraph.anchor, form))
     context["failed_anchor"] = paragraph.anchor
     return render(request, "annotations/annotate/reading.html", context, status=400)
+
+
+def _with_replies_url(annotation: Annotation) -> str:
+    """The note on its paragraph's page, where every reply to it is shown."""
+    url = reverse(
+        "annotate:paragraph-notes", kwargs={"pk": annotation.course_id, "anchor": annotation.paragraph_anchor}
+    )
+    return f"{url}?note={annotation.pk}#a-{annotation.pk}"
 
 
 def _own_annotation(request: HttpRequest, pk: int) -> Annotation:
@@ -225,7 +327,7 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
             messages.success(request, "Your reply is posted.")
-            return redirect(annotation.get_absolute_url())
+            return redirect(_with_replies_url(annotation))
     return render(
         request,
         "annotations/annotate/reply.html",
@@ -254,7 +356,7 @@ def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
             messages.success(request, "Your reply is updated.")
-            return redirect(reply.annotation.get_absolute_url())
+            return redirect(_with_replies_url(reply.annotation))
     status = 400 if form.errors else 200
     return render(
         request,
@@ -270,5 +372,5 @@ def reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         services.reply_delete(user=request.user, reply=reply)
         messages.success(request, "Your reply is deleted.")
-        return redirect(reply.annotation.get_absolute_url())
+        return redirect(_with_replies_url(reply.annotation))
     return render(request, "annotations/annotate/delete.html", {"reply": reply, "nav": "courses"})

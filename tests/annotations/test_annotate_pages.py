@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from annotations.models import Annotation, AnnotationReply
-from annotations.models.annotation import Visibility
+from annotations.models.annotation import Motivation, Visibility
 from tests.factories import AnnotationFactory
 from tests.helpers import queries_for
 
@@ -30,8 +32,10 @@ def test_every_paragraph_has_a_note_form_defaulting_to_the_group(as_author, read
 
     text = response.content.decode()
     assert text.count('class="annotate-form"') == paper.paragraphs.count()
-    form = response.context["blocks"][0]["paragraphs"][0].form
-    assert form.initial["visibility"] == Visibility.GROUP
+    first = response.context["blocks"][0]["paragraphs"][0]
+    selected = re.findall(r'<option value="(\w+)" selected>', first.form_fields_html)
+    assert selected == [Motivation.COMMENTING, Visibility.GROUP]
+    assert text.count('<option value="group" selected>') == paper.paragraphs.count()
     assert 'src="/static/js/annotate.js"' in text
 
 
@@ -221,7 +225,7 @@ def test_the_reading_page_runs_a_fixed_number_of_queries(
         note.tags.create(name=f"t{n}")
         note.replies.create(author=author, body="r", body_html="<p>r</p>")
 
-    assert queries_for(as_author, reading_url) == before <= 16
+    assert queries_for(as_author, reading_url) == before <= 18
 
 
 def test_members_mark_a_note_helpful_once_and_can_take_it_back(
@@ -245,3 +249,80 @@ def test_outsiders_cannot_mark_a_note_helpful(client, course, author, other_cour
 
     assert client.post(reverse("annotate:helpful", kwargs={"pk": note.pk})).status_code == 404
     assert not note.reactions.exists()
+
+
+def test_a_busy_paragraph_shows_your_own_notes_first_then_the_newest_and_links_to_all(
+    as_author, course, author, groupmate, other_group_student, reading_url
+):
+    own = AnnotationFactory(course=course, author=author, body_html="<p>Mine, written first.</p>")
+    others = [
+        AnnotationFactory(course=course, author=writer, body_html=f"<p>Classmate note {n}.</p>")
+        for n, writer in enumerate([groupmate, other_group_student] * 4)
+    ]
+    AnnotationFactory(
+        course=course, author=groupmate, visibility=Visibility.PRIVATE, body="Not yours to see."
+    )
+
+    response = as_author.get(reading_url)
+
+    text = response.content.decode()
+    first = response.context["blocks"][0]["paragraphs"][0]
+    newest = sorted(others, key=lambda note: (note.created_at, note.pk), reverse=True)[:4]
+    assert {placed.annotation for placed in first.notes} == {own, *newest}
+    assert (first.note_total, first.more_notes) == (9, 4)
+    assert "Mine, written first." in text
+    assert "Classmate note 7." in text
+    assert "Classmate note 0." not in text
+    assert "Not yours to see." not in text
+    link = reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": first.paragraph.anchor})
+    assert f'<a href="{link}">All 9 notes on paragraph 1</a> (4 more)' in text
+    assert "9 notes you can see." in text
+
+
+def test_the_paragraph_page_lists_every_note_you_may_see_there(as_author, course, author, groupmate, paper):
+    notes = [
+        AnnotationFactory(course=course, author=groupmate, body_html=f"<p>Note number {n}.</p>")
+        for n in range(7)
+    ]
+    AnnotationFactory(
+        course=course, author=groupmate, visibility=Visibility.PRIVATE, body_html="<p>Private.</p>"
+    )
+    url = reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": "p-1"})
+
+    response = as_author.get(url)
+
+    text = response.content.decode()
+    assert [placed.annotation for placed in response.context["notes"]] == notes
+    assert all(f"Note number {n}." in text for n in range(7))
+    assert "Private." not in text
+    assert "7 notes you can see on this paragraph." in text
+
+
+def test_the_paragraph_page_is_a_404_outside_the_course_and_for_an_unknown_paragraph(
+    client, course, other_course_student, author
+):
+    AnnotationFactory(course=course, author=author)
+    client.force_login(other_course_student)
+    assert (
+        client.get(reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": "p-1"})).status_code
+        == 404
+    )
+    client.force_login(author)
+    assert (
+        client.get(
+            reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": "p-999"})
+        ).status_code
+        == 404
+    )
+
+
+def test_the_paragraph_page_runs_a_fixed_number_of_queries(as_author, course, author, groupmate):
+    url = reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": "p-1"})
+    AnnotationFactory(course=course, author=author)
+    before = queries_for(as_author, url)
+    for n in range(10):
+        note = AnnotationFactory(course=course, author=groupmate)
+        note.tags.create(name=f"t{n}")
+        note.replies.create(author=author, body="r", body_html="<p>r</p>")
+
+    assert queries_for(as_author, url) == before

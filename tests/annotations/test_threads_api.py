@@ -160,7 +160,7 @@ def test_post_list_queries_are_bounded(group_thread, author, django_assert_max_n
     client = client_for(author)
     with django_assert_max_num_queries(8):
         response = client.get(POSTS, {"thread": group_thread.pk})
-    assert response.data["count"] == 41
+    assert len(response.data["results"]) == 41
 
 
 def test_unread_threads_and_posts_are_those_posted_since_you_last_read(
