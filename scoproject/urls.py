@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from scoproject import api
+from scoproject import api, views
 
 urlpatterns = [
+    path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api.urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its start-up script as a file, so script-src stays 'self'; only
+    # Swagger UI's own inline styles need style-src loosened, on this page alone.
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="api-docs",
+    ),
     path("accounts/", include("annotations.account_urls")),
     path("courses/", include("annotations.course_urls")),
     path("notifications/", include("annotations.notification_urls")),
@@ -25,3 +35,8 @@ urlpatterns = [
     path("", include("timeline.urls")),
     path("", include("annotations.urls")),
 ]
+
+# An oversized body answers 413 rather than Django's plain 400.
+handler400 = "scoproject.exceptions.bad_request"
+# An API address that no route matches answers JSON, as the API's own 404s do.
+handler404 = "scoproject.exceptions.page_not_found"
