@@ -385,6 +385,7 @@ class ThreadForm(forms.Form):
     body = forms.CharField(
         label=_("First post"),
         widget=forms.Textarea(attrs={"rows": 4, "data-mentions": ""}),
+        max_length=20000,
         help_text=_("Markdown. Mention a member with @username."),
     )
 
@@ -397,6 +398,7 @@ class PostForm(forms.Form):
     body = forms.CharField(
         label=_("Your post"),
         widget=forms.Textarea(attrs={"rows": 3, "data-mentions": ""}),
+        max_length=20000,
         help_text=_("Markdown. Mention a member with @username."),
     )
 
@@ -461,6 +463,7 @@ class AssignmentForm(forms.Form):
         label=_("Instructions"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20000,
         help_text=_("Markdown: *emphasis*, lists, links."),
     )
     sections = forms.TypedMultipleChoiceField(
@@ -599,6 +602,7 @@ class GradeForm(forms.Form):
         label=_("Feedback"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20000,
         help_text=_("Markdown. The student sees it once the grades are released."),
     )
     # The version the grader saw: a grade changed since then is a conflict, not an overwrite.

@@ -63,6 +63,17 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_rate(name: str, *, default: str) -> str:
+    """A request rate such as ``60/minute``: a positive count per second, minute, hour or day."""
+    raw = os.environ.get(name, default)
+    count, _, period = raw.strip().partition("/")
+    if not (count.isdigit() and int(count) > 0 and period in {"second", "minute", "hour", "day"}):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: use <count>/<second|minute|hour|day>, e.g. 60/minute."
+        )
+    return f"{int(count)}/{period}"
+
+
 def env_redis_url(name: str) -> str | None:
     """A Redis URL such as ``redis://127.0.0.1:6379/0`` (``rediss://`` for TLS), or None when unset."""
     raw = os.environ.get(name)
@@ -88,6 +99,10 @@ def env_database(name: str, *, default: str) -> dict:
         raise ImproperlyConfigured(f"{name}={raw!r}: only sqlite:// and postgres:// databases are supported.")
     if engine.endswith("sqlite3"):
         config["CONN_MAX_AGE"] = 0
+    else:
+        # A database host gone silent fails the connection within seconds (a 503 that says to
+        # retry) instead of holding a worker until gunicorn kills it. A ?connect_timeout= wins.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return config
 
 
@@ -118,18 +133,27 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "csp",
     "timeline",
     "annotations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Outside everything that may query the database: a database that does not answer is a
+    # 503 that says to retry (see README, "Faults and recovery").
+    "scoproject.middleware.DatabaseUnavailableMiddleware",
+    # Before anything reads the body, so an oversized one is refused with a 413.
+    "scoproject.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Form posts share the API's write budget (see scoproject/throttling.py).
+    "scoproject.throttling.PageWriteThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -143,11 +167,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address,
-# that pair is refused for AXES_COOLOFF_MINUTES.
+# Login lockout, for AXES_COOLOFF_MINUTES: a username after AXES_FAILURE_LIMIT failures from
+# any addresses (guessing one password), and an address after AXES_ADDRESS_FAILURE_LIMIT
+# failures for any usernames (trying one password on many accounts). The address limit is
+# higher because a school's network puts many honest students behind one address.
+# Each item of the list is locked on its own; the handler applies each its own limit.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5, minimum=1)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", default=20, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", default=15, minimum=1) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "scoproject.throttling.LockoutDatabaseHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -170,7 +199,7 @@ if REDIS_URL:
     # (`cached_db`): a Redis restart or eviction never signs anyone out mid-work.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     # Failure counts in the shared cache, so the lockout budget is one for all servers.
-    AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+    AXES_HANDLER = "scoproject.throttling.LockoutCacheHandler"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:list"
@@ -220,7 +249,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` gathers the files WhiteNoise serves when DEBUG is off.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "scoproject" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -234,16 +264,57 @@ STORAGES = {
 }
 
 # Production switches: on whenever DEBUG is off, so `check --deploy` is clean.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a TLS-terminating proxy, trust its X-Forwarded-Proto: the proxy must set it on
+# every request (overwriting any a client sent), or a client could claim HTTPS.
+if env_bool("BEHIND_TLS_PROXY", default=not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer checks /health/ over plain HTTP from inside the network: answer, don't redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# `preload` asks browsers' built-in HSTS lists to include the domain once it is submitted to
+# them; it is on so `check --deploy` is clean, and off (SECURE_HSTS_PRELOAD=false) for a
+# domain whose subdomains are not all served over HTTPS. See README, "Security".
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy, in every environment (the demo too): scripts and styles only
+# from this site's own files, never inline. The API docs page loosens style-src for its
+# own inline styles (scoproject/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Request bodies: a form or JSON body over this size is refused with a 413 before it is
+# read (file uploads are not counted). Markdown fields have their own, smaller limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", default=2_621_440, minimum=1024)
+
+# Writes (unsafe methods) per signed-in user, or per address when signed out, shared by the
+# API and the pages' forms; reads are not throttled. A rate is "<number>/<second|minute|hour|day>".
+WRITE_RATE = env_rate("WRITE_RATE", default="60/minute")
+# How many proxies in front set X-Forwarded-For; 0 means the direct peer is the client.
+# Throttles and login lockouts count per client address, so it must not be taken from a
+# header a client can write unless a proxy of ours sets it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 REST_FRAMEWORK = {
     # Token first, so that an anonymous request to a protected endpoint gets a 401 with
@@ -262,6 +333,8 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "scoproject.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["scoproject.throttling.WriteRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -281,6 +354,11 @@ SPECTACULAR_SETTINGS = {
         "PrecisionEnum": "timeline.dates.Precision",
         "SourceKindEnum": "annotations.models.reading.Source.Kind",
     },
+    # Every operation documents the errors it can answer (401/403/404, 400 for input, ...).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "scoproject.exceptions.schema_error_responses",
+    ],
 }
 
 LOGGING = {

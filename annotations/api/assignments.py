@@ -46,6 +46,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotations import grading, permissions, selectors
+from annotations.api.filters import IdFilter
 from annotations.models import Claim, Section
 from annotations.models.assignments import REQUIREMENTS, Assignment, Extension, Scoring, WorkMode
 from annotations.models.courses import Role
@@ -59,7 +60,7 @@ NOT_IN_COURSE = "Only the course's students, TAs and instructors can see its pro
 
 
 class AssignmentFilter(django_filters.FilterSet):
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
     status = django_filters.ChoiceFilter(
         choices=Assignment.Status.choices, method="filter_status", label="Where it stands now"
     )
@@ -271,7 +272,9 @@ class AssignmentWriteSerializer(serializers.Serializer):
     left out."""
 
     title = serializers.CharField(max_length=200)
-    instructions = serializers.CharField(allow_blank=True, default="", help_text="Markdown.")
+    instructions = serializers.CharField(
+        allow_blank=True, default="", max_length=20000, help_text="Markdown."
+    )
     sections = serializers.ListField(
         child=serializers.CharField(),
         default=list,

@@ -19,7 +19,9 @@ def test_a_student_annotates_a_sentence_that_only_their_group_and_staff_see(page
     sentence.select_text()  # the student selects the sentence
 
     form = page.locator("#p-5 .annotate-form")
-    page.wait_for_function("document.querySelector('#p-5 .annotate-form').open")
+    # A function, not an expression: Playwright evaluates a bare expression with eval(),
+    # which the page's Content-Security-Policy refuses.
+    page.wait_for_function("() => document.querySelector('#p-5 .annotate-form').open")
     assert form.locator("[name=exact]").input_value() == SENTENCE
     form.get_by_label("Kind of note").select_option("questioning")
     form.get_by_label("Note", exact=True).fill("Was it **really** April 1990?")
