@@ -7,6 +7,7 @@ import re
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,7 +44,8 @@ MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
 def _thread_url(thread: Thread, post: Post | None = None) -> str:
     url = reverse("threads:detail", args=[thread.course_id, thread.pk])
-    return f"{url}#post-{post.pk}" if post else url
+    # Threads are paged: the query opens the page that holds the post.
+    return f"{url}?post={post.pk}#post-{post.pk}" if post else url
 
 
 def thread_create(
@@ -154,8 +156,12 @@ def notify_post(post: Post) -> None:
     """What a published post does: the thread moves, the mentioned members and the parent's
     author are notified (for a post that waited for approval, when it is approved)."""
     thread, user = post.thread, post.author
-    Thread.objects.filter(pk=thread.pk).update(last_post_at=post.created_at)
-    thread.last_post_at = post.created_at
+    # Only forwards: of replies committing at once (or a post approved late), an earlier post
+    # must not put the thread's last activity back over a later one.
+    Thread.objects.filter(pk=thread.pk).filter(
+        Q(last_post_at__isnull=True) | Q(last_post_at__lt=post.created_at)
+    ).update(last_post_at=post.created_at)
+    thread.last_post_at = max(filter(None, [thread.last_post_at, post.created_at]))
     mentioned = list(post.mentions.all())
     url = _thread_url(thread, post)
     for member in mentioned:
