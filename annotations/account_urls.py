@@ -1,4 +1,4 @@
-"""Account pages: sign up, log in, log out, change password."""
+"""Account pages: sign up, log in, log out, change password, download my data."""
 
 from __future__ import annotations
 
@@ -8,5 +8,6 @@ from annotations.views import accounts as views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("my-data/", views.my_data, name="my-data"),
     path("", include("django.contrib.auth.urls")),
 ]

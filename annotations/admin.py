@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -58,8 +59,10 @@ from annotations.models.moderation import (
     FlagReason,
     ModerationItem,
 )
+from annotations.permissions import can_anonymise_user
 from annotations.services import assignments as assignment_services
 from annotations.services import moderation as moderation_services
+from annotations.services.privacy import user_anonymise
 from scoproject.admin import (
     TEACHING_ROLES,
     CourseScopedAdmin,
@@ -974,3 +977,32 @@ class AuditEntryAdmin(CourseScopedAdmin):
     @admin.action(description="Export the selected entries as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[AuditEntry]) -> StreamingHttpResponse:
         return self._csv(queryset)
+
+
+class AccountAdmin(DjangoUserAdmin):
+    """Django's accounts admin, with anonymisation on a person's request (site staff only)."""
+
+    actions = [*(DjangoUserAdmin.actions or []), "anonymise"]
+
+    def has_anonymise_permission(self, request: HttpRequest) -> bool:
+        return can_anonymise_user(request.user)
+
+    @admin.action(description="Anonymise the selected accounts (keeps their work)", permissions=["anonymise"])
+    def anonymise(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                user_anonymise(actor=request.user, user=user)
+            except (PermissionDenied, ValidationError) as error:
+                self.message_user(
+                    request, f"{user}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"Anonymised {done} account(s).", messages.SUCCESS)
+
+
+if admin.site.is_registered(get_user_model()):
+    admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), AccountAdmin)

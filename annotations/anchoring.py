@@ -69,6 +69,8 @@ def target_for(
     Give the offsets, the quote, or both (then they must agree). With only a quote that
     occurs more than once, ``prefix``/``suffix`` or ``start`` must say which occurrence.
     """
+    if exact is not None and start is not None and end is not None and text[start:end] != exact:
+        start, end = _from_utf16(text, start, end, exact)
     if start is not None or end is not None:
         if start is None or end is None:
             raise SelectorError("start" if start is None else "end", "Give both start and end, or neither.")
@@ -101,6 +103,27 @@ def target_for(
     first = starts[0]
     before, after = _context(text, first, first + len(exact))
     return TextTarget(exact, before, after, first, first + len(exact))
+
+
+def utf16_to_index(text: str, offset: int) -> int | None:
+    """The index in ``text`` (code points, as Python counts) of a JavaScript offset (UTF-16
+    code units, two for each character past U+FFFF such as most emoji); None when the offset
+    falls inside such a pair or past the end."""
+    units = 0
+    for index, char in enumerate(text):
+        if units == offset:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text) if units == offset else None
+
+
+def _from_utf16(text: str, start: int, end: int, exact: str) -> tuple[int, int]:
+    """Offsets a browser counted in UTF-16 units, as code points when that is where the
+    quote is; otherwise the offsets unchanged (and the caller reports the mismatch)."""
+    first, last = utf16_to_index(text, start), utf16_to_index(text, end)
+    if first is not None and last is not None and text[first:last] == exact:
+        return first, last
+    return start, end
 
 
 def _fits(text: str, start: int, length: int, prefix: str, suffix: str) -> bool:

@@ -37,6 +37,11 @@ def can_create_course(user: User) -> bool:
     return user.is_authenticated and user.has_perm("annotations.add_course")
 
 
+def can_anonymise_user(user: User) -> bool:
+    """Anonymising an account on its owner's request is site staff's act."""
+    return is_site_staff(user)
+
+
 def can_view_course(user: User, course: Course) -> bool:
     if is_site_staff(user):
         return True

@@ -1,4 +1,4 @@
-"""Account pages beyond Django's own: signing up.
+"""Account pages beyond Django's own: signing up, and downloading one's own data.
 
 Logging in and out and changing a password are Django's views (``django.contrib.auth.urls``)
 with this site's templates; django-axes throttles the log-in.
@@ -6,15 +6,20 @@ with this site's templates; django-axes throttles the log-in.
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from annotations.forms import SignupForm
+from annotations.services.privacy import user_data_export
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -47,3 +52,20 @@ def signup(request: HttpRequest) -> HttpResponse:
         {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_data(request: HttpRequest) -> HttpResponse:
+    """What a download of my data holds (GET), and the download itself as a JSON file (POST)."""
+    if request.method == "GET":
+        return render(request, "registration/my_data.html")
+    data = user_data_export(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    filename = f"my-data-{timezone.now():%Y%m%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Personal data: never kept by a shared cache or the browser's history.
+    response["Cache-Control"] = "no-store"
+    return response

@@ -17,6 +17,10 @@
     return range.toString().length;
   }
 
+  function codePoints(text) {
+    return Array.from(text).length;
+  }
+
   function fill(selection) {
     if (!selection || selection.isCollapsed || selection.rangeCount === 0) return;
     var range = selection.getRangeAt(0);
@@ -33,12 +37,16 @@
     var details = block && block.querySelector(".annotate-form");
     if (!details) return;
     var form = details.querySelector("form");
-    form.querySelector("[name=exact]").value = content.slice(start, end);
-    form.querySelector("[name=start]").value = start;
-    form.querySelector("[name=end]").value = end;
+    var exact = content.slice(start, end);
+    // The server counts code points (Python string indexes, as the W3C TextPositionSelector
+    // does); JavaScript counts UTF-16 units, two for an emoji or any character past U+FFFF.
+    var first = codePoints(content.slice(0, start));
+    form.querySelector("[name=exact]").value = exact;
+    form.querySelector("[name=start]").value = first;
+    form.querySelector("[name=end]").value = first + codePoints(exact);
     details.open = true;
     var status = document.getElementById("annotate-status");
-    if (status) status.textContent = "Selected " + (end - start) + " characters. The note form is open beside the paragraph.";
+    if (status) status.textContent = "Selected " + codePoints(exact) + " characters. The note form is open beside the paragraph.";
   }
 
   // Selections made with the mouse, the keyboard (caret browsing, Shift+arrows) or touch
