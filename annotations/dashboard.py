@@ -4,8 +4,8 @@ annotates, the most challenged claims, what waits for staff, and the assignments
 Only shared, published work counts (never private, never deleted, never hidden by a
 moderator nor waiting for approval: the review queue is where those are seen), read
 through the visibility selectors for the staff member who asks. Every part is
-aggregated in the database in a fixed number of queries, whatever the amount of work; the
-assignments summary is the one part that costs queries per assignment.
+aggregated in the database in a fixed number of queries, whatever the amount of work and
+the number of assignments.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotations import selectors
-from annotations.grading import class_progress
+from annotations.grading import course_progress
 from annotations.models import (
     Annotation,
     AnnotationReply,
@@ -449,16 +449,15 @@ class AssignmentSummary:
 
 
 def assignments_summary(course: Course) -> list[AssignmentSummary]:
-    """Each assignment with how many students completed it and how many needed late work.
-
-    ``class_progress`` costs a fixed dozen queries per assignment: a course has a handful of
-    assignments, so this is the one part of the dashboard whose queries grow (with the
-    assignments, never with the students or their work).
-    """
-    summaries = []
-    for assignment in course.assignments.prefetch_related("sections", "claims").order_by("due_at", "pk"):
+    """Each assignment with how many students completed it and how many needed late work,
+    in a fixed number of queries whatever the number of assignments (``course_progress``)."""
+    assignments = list(course.assignments.prefetch_related("sections", "claims").order_by("due_at", "pk"))
+    for assignment in assignments:
         assignment.course = course  # the scope reads the course's reading; no query for it
-        progress = class_progress(assignment)
+    progress_of = course_progress(assignments)
+    summaries = []
+    for assignment in assignments:
+        progress = progress_of[assignment.pk]
         mean = sum((row.score for row in progress), Decimal(0)) / len(progress) if progress else None
         summaries.append(
             AssignmentSummary(

@@ -313,15 +313,24 @@ class _Counter:
             .filter(**{f"{created}__lte": F("_closes")})
         )
 
-    def tally(self, rows: QuerySet, *, author: str, created: str = "created_at", authors=None) -> dict:
-        """``{author_id: (on_time, late)}`` for the rows inside each author's dates."""
+    def _tally_rows(
+        self, rows: QuerySet, *, author: str, created: str = "created_at", authors=None
+    ) -> QuerySet:
+        """One aggregated query: ``_key`` (the author's id), ``total`` and ``on_time`` for the
+        rows inside each author's dates."""
         rows = self._dated(rows, author, created)
         if authors is not None:
             rows = rows.filter(**{f"{author}_id__in": authors})
-        found = rows.values(f"{author}_id").annotate(
-            total=Count("pk"), on_time=Count("pk", filter=Q(**{f"{created}__lte": F("_due")}))
+        return (
+            rows.values(_key=F(f"{author}_id"))
+            .annotate(total=Count("pk"), on_time=Count("pk", filter=Q(**{f"{created}__lte": F("_due")})))
+            .order_by()
         )
-        return {row[f"{author}_id"]: (row["on_time"], row["total"] - row["on_time"]) for row in found}
+
+    def tally(self, rows: QuerySet, *, author: str, created: str = "created_at", authors=None) -> dict:
+        """``{author_id: (on_time, late)}`` for the rows inside each author's dates."""
+        found = self._tally_rows(rows, author=author, created=created, authors=authors)
+        return {row["_key"]: (row["on_time"], row["total"] - row["on_time"]) for row in found}
 
     def annotations(self) -> QuerySet:
         return Annotation.objects.filter(
@@ -382,50 +391,70 @@ class _Counter:
         """Distinct sources per unit (``units`` maps author → unit id) — each source once."""
         if not units:
             return {}
+        found = self._source_rows(units)
+        return {row["_key"]: (row["on_time"], row["total"] - row["on_time"]) for row in found}
+
+    def _source_rows(self, units: dict[int, int]) -> QuerySet:
+        """One aggregated query: ``_key`` (the unit's id), ``total`` and ``on_time`` distinct sources."""
         unit = Case(
             *[When(challenge__author_id=pk, then=Value(unit_id)) for pk, unit_id in units.items()],
             default=Value(None),
             output_field=IntegerField(),
         )
         rows = self._dated(self.citations(), "challenge__author", "challenge__created_at")
-        found = (
+        return (
             rows.filter(challenge__author_id__in=list(units))
             .annotate(_unit=unit)
-            .values("_unit")
+            .values(_key=F("_unit"))
             .annotate(
                 total=Count("source", distinct=True),
                 on_time=Count("source", distinct=True, filter=Q(challenge__created_at__lte=F("_due"))),
             )
+            .order_by()
         )
-        return {row["_unit"]: (row["on_time"], row["total"] - row["on_time"]) for row in found}
+
+    def queries(self, units: dict[int, int]) -> list[tuple[str, QuerySet]]:
+        """The aggregated queries behind ``count``, each with its requirement: rows of ``_key``
+        (an author's id; a unit's for sources), ``total`` and ``on_time``."""
+        required = self.assignment.required()
+        authors = list(units)
+        queries: list[tuple[str, QuerySet]] = []
+        if required["annotations"]:
+            queries.append(
+                ("annotations", self._tally_rows(self.annotations(), author="author", authors=authors))
+            )
+        if required["challenges"]:
+            queries.append(
+                ("challenges", self._tally_rows(self.challenges(), author="author", authors=authors))
+            )
+        if required["replies"]:
+            for rows, author in self.reply_sets():
+                queries.append(("replies", self._tally_rows(rows, author=author, authors=authors)))
+        if required["links"]:
+            queries.append(("links", self._tally_rows(self.links(), author="proposer", authors=authors)))
+        if required["sources"] and units:
+            queries.append(("sources", self._source_rows(units)))
+        return queries
+
+    @staticmethod
+    def combine(
+        units: dict[int, int], found: Iterable[tuple[str, dict]]
+    ) -> dict[int, dict[str, tuple[int, int]]]:
+        """``{unit: {requirement: (on_time, late)}}`` from the rows of ``queries``."""
+        result: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+        for kind, row in found:
+            on_time, late = row["on_time"], row["total"] - row["on_time"]
+            if kind == "sources":  # already per unit, each source once
+                result[row["_key"]][kind] = (on_time, late)
+                continue
+            unit = units[row["_key"]]
+            before = result[unit].get(kind, (0, 0))
+            result[unit][kind] = (before[0] + on_time, before[1] + late)
+        return result
 
     def count(self, units: dict[int, int]) -> dict[int, dict[str, tuple[int, int]]]:
         """``{unit: {requirement: (on_time, late)}}`` for the requirements the assignment asks for."""
-        required = self.assignment.required()
-        authors = list(units)
-        per_author: dict[str, dict[int, tuple[int, int]]] = {}
-        if required["annotations"]:
-            per_author["annotations"] = self.tally(self.annotations(), author="author", authors=authors)
-        if required["challenges"]:
-            per_author["challenges"] = self.tally(self.challenges(), author="author", authors=authors)
-        if required["replies"]:
-            merged: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
-            for rows, author in self.reply_sets():
-                for pk, (on_time, late) in self.tally(rows, author=author, authors=authors).items():
-                    merged[pk] = (merged[pk][0] + on_time, merged[pk][1] + late)
-            per_author["replies"] = dict(merged)
-        if required["links"]:
-            per_author["links"] = self.tally(self.links(), author="proposer", authors=authors)
-        result: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
-        for kind, counts in per_author.items():
-            for pk, (on_time, late) in counts.items():
-                unit = units[pk]
-                before = result[unit].get(kind, (0, 0))
-                result[unit][kind] = (before[0] + on_time, before[1] + late)
-        if required["sources"]:
-            for unit, pair in self.distinct_sources(units).items():
-                result[unit]["sources"] = pair
-        return result
+        return self.combine(units, ((kind, row) for kind, rows in self.queries(units) for row in rows))
 
 
 def class_progress(
@@ -472,10 +501,22 @@ def class_progress(
         ).select_related("graded_by")
     }
     counts = _Counter(assignment, windows, default).count(units)
+    return _progress(assignment, all_members, units, windows, grades, counts)
+
+
+def _progress(
+    assignment: Assignment,
+    members: list[Membership],
+    units: dict[int, int],
+    windows: dict[int, Window],
+    grades: dict[int, Grade],
+    counts: dict[int, dict[str, tuple[int, int]]],
+) -> list[Progress]:
+    default = window_for(assignment)
     required = assignment.required()
     asked = [kind for kind in REQUIREMENTS if required[kind]]
     progress = []
-    for membership in all_members:
+    for membership in members:
         found = counts.get(units[membership.user_id], {})
         tallies = {kind: Tally(required[kind], *found.get(kind, (0, 0))) for kind in asked}
         progress.append(
@@ -489,6 +530,63 @@ def class_progress(
             )
         )
     return progress
+
+
+def course_progress(assignments: Iterable[Assignment]) -> dict[int, list[Progress]]:
+    """Every student's progress on each of ``assignments`` (all of one course), by
+    assignment id, as ``class_progress`` gives it for one.
+
+    A fixed number of queries, whatever the number of assignments and the size of the
+    class: the students, the extensions, the grades, and one query per kind of work asked
+    for (each assignment's count is one part of a ``UNION ALL``).
+    """
+    assignments = list(assignments)
+    if not assignments:
+        return {}
+    members = list(
+        Membership.objects.filter(course_id=assignments[0].course_id, role=Role.STUDENT)
+        .select_related("user", "group")
+        .order_by("user__username")
+    )
+    if not members:
+        return {assignment.pk: [] for assignment in assignments}
+    student_ids = [m.user_id for m in members]
+    ids = [assignment.pk for assignment in assignments]
+    extensions: dict[int, dict[int, Extension]] = defaultdict(dict)
+    for ext in Extension.objects.filter(assignment_id__in=ids, student_id__in=student_ids):
+        extensions[ext.assignment_id][ext.student_id] = ext
+    grades: dict[int, dict[int, Grade]] = defaultdict(dict)
+    for grade in Grade.objects.filter(assignment_id__in=ids, student_id__in=student_ids).select_related(
+        "graded_by"
+    ):
+        grades[grade.assignment_id][grade.student_id] = grade
+    # Every student is here, so a group's whole team is too: no query for the teams.
+    group_units = {m.user_id: -m.group_id if m.group_id else m.user_id for m in members}
+    lone_units = {m.user_id: m.user_id for m in members}
+    plans = []
+    by_kind: dict[str, list[QuerySet]] = defaultdict(list)
+    for assignment in assignments:
+        units = group_units if assignment.work_mode == WorkMode.GROUP else lone_units
+        windows = {pk: window_for(assignment, ext) for pk, ext in extensions[assignment.pk].items()}
+        counter = _Counter(assignment, windows, window_for(assignment))
+        for kind, rows in counter.queries(units):
+            by_kind[kind].append(rows.annotate(_assignment=Value(assignment.pk, output_field=IntegerField())))
+        plans.append((assignment, units, windows))
+    found: dict[int, list[tuple[str, dict]]] = defaultdict(list)
+    for kind, parts in by_kind.items():
+        for row in parts[0].union(*parts[1:], all=True):
+            found[row["_assignment"]].append((kind, row))
+    return {
+        assignment.pk: _progress(
+            assignment,
+            members,
+            units,
+            windows,
+            grades[assignment.pk],
+            _Counter.combine(units, found[assignment.pk]),
+        )
+        for assignment, units, windows in plans
+    }
 
 
 def student_progress(assignment: Assignment, student) -> Progress | None:

@@ -336,3 +336,56 @@ def test_counted_work_lists_the_students_own_pieces_with_their_timing(
 
     assert grading.counted_work(task, author)["annotations"] == [(on_time, "on_time"), (late, "late")]
     assert timezone.is_aware(task.due_at)
+
+
+def test_course_progress_gives_each_assignment_what_class_progress_gives_it_in_fixed_queries(
+    task, course, instructor, author, groupmate, other_group_student, ungrouped_student, paper, time_machine
+):
+    grouped = AssignmentFactory(
+        course=course,
+        created_by=instructor,
+        opens_at=START,
+        due_at=DUE,
+        late_until=LATE_UNTIL,
+        work_mode=WorkMode.GROUP,
+        required_sources=1,
+        required_replies=1,
+        required_links=1,
+        scoring=Scoring.SCALED,
+    )
+    Extension.objects.create(assignment=grouped, student=author, due_at=LATE_UNTIL)
+    Grade.objects.create(assignment=task, student=groupmate, score=Decimal("4"), graded_by=instructor)
+    source = Source.objects.filter(course__isnull=True).order_by("key")[0]
+    claims = Claim.objects.order_by("key")[:2]
+    at(time_machine, START + dt.timedelta(days=1))
+    annotation = note(author, course, paragraph(paper, 1))
+    challenge(author, course, claims[0], sources=[source])
+    link_services.link_propose(
+        user=groupmate, course=course, claim=claims[1], event=EventFactory(), relation="dates"
+    )
+    at(time_machine, DUE + dt.timedelta(hours=1))
+    note(groupmate, course, paragraph(paper, 2))
+    annotation_services.reply_create(user=other_group_student, annotation=annotation, body="Yes.")
+    note(ungrouped_student, course, paragraph(paper, 3))
+
+    def seen(rows) -> list[tuple]:
+        return [
+            (p.student.username, p.window, p.score, {k: (t.on_time, t.late) for k, t in p.tallies.items()})
+            for p in rows
+        ]
+
+    def assignments() -> list:
+        return list(course.assignments.select_related("course").prefetch_related("sections", "claims"))
+
+    expected = {a.pk: seen(grading.class_progress(a)) for a in (task, grouped)}
+    two = assignments()
+    with CaptureQueriesContext(connection) as queries_for_two:
+        both = grading.course_progress(two)
+    assert {pk: seen(rows) for pk, rows in both.items()} == expected
+    assert expected[grouped.pk][0][3]["annotations"] == (1, 1)  # the group's work, credited to each
+
+    AssignmentFactory(course=course, created_by=instructor, required_sources=1, required_links=1)
+    three = assignments()
+    with CaptureQueriesContext(connection) as queries_for_three:
+        grading.course_progress(three)
+    assert len(queries_for_three.captured_queries) == len(queries_for_two.captured_queries)
