@@ -160,7 +160,9 @@ def event_propose(
 
 
 def _event_key(title: str, year: int) -> str:
-    base = (slugify(f"{title} {year}") or f"event-{year}")[:70].strip("-")
+    # slugify keeps underscores, which event keys do not allow; fold them into hyphens.
+    words = slugify(f"{title} {year}").replace("_", "-").split("-")
+    base = ("-".join(word for word in words if word) or f"event-{year}")[:70].strip("-")
     key, n = base, 2
     while Event.objects.filter(key=key).exists():
         if n > KEY_ATTEMPTS:

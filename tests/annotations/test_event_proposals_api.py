@@ -91,6 +91,16 @@ def test_accepting_creates_the_event_on_the_public_timeline(author, ta, course, 
     assert api.json()["title"] == "Tashkent summit"
 
 
+def test_accepting_a_title_with_underscores_gives_the_event_a_valid_key(author, ta, course, source):
+    proposal = propose(author, course, source, title="The __init__ of the SCO_charter -- 2002")
+
+    decided = services.event_decide(user=ta, proposal=proposal, accept=True)
+
+    event = Event.objects.get(pk=decided.event_id)
+    assert event.key == "the-init-of-the-sco-charter-2002-2004"
+    assert event.title == "The __init__ of the SCO_charter -- 2002"
+
+
 def test_declining_keeps_the_proposal_with_feedback_and_no_event(author, instructor, course, source):
     proposal = propose(author, course, source)
     services.event_decide(user=instructor, proposal=proposal, accept=False, feedback="Out of scope.")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 
 from annotations.markdown import ALLOWED_TAGS, render
+from tests.e2e.xss_payloads import PAYLOADS
 
 
 class Elements(HTMLParser):
@@ -67,3 +69,13 @@ def test_nothing_executable_survives(payload):
 
 def test_headings_are_demoted_below_the_page_headings():
     assert render("# Title").strip() == "<h3>Title</h3>"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=lambda payload: payload.marker)
+def test_no_payload_of_the_browser_corpus_leaves_markup_that_can_run(payload):
+    found = elements(render(f"Words {payload.marker}.\n\n{payload.text}"))
+
+    for tag, attributes in found:
+        assert tag in ALLOWED_TAGS
+        assert not any(name.startswith("on") or name in ("style", "src") for name in attributes)
+        assert urlsplit(attributes.get("href", "").strip()).scheme in ("", "http", "https", "mailto")
