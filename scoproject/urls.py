@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("annotations.account_urls")),
     path("courses/", include("annotations.course_urls")),
     path("notifications/", include("annotations.notification_urls")),
+    path("help/", include("annotations.help_urls")),
     path("", include("annotations.assignment_urls")),
     path("", include("annotations.annotate_urls")),
     path("", include("annotations.challenge_urls")),

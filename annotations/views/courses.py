@@ -145,6 +145,8 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "members": list(selectors.memberships_for_course(course)) if can_teach else [],
         # The review queue's open items, for the staff's link to it.
         "moderation_open": course.moderation_items.filter(status="open").count() if can_teach else 0,
+        # An empty course's page says what to do first, per role.
+        "has_work": selectors.course_has_work(course),
     }
     return render(request, "annotations/courses/detail.html", context)
 

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from annotations import selectors
+from annotations import permissions, selectors
 from annotations.api.filters import ClaimFilter
 from annotations.highlight import blocks_by_section, paragraph_html
 from annotations.models import Claim, Document
@@ -14,9 +14,22 @@ from annotations.models import Claim, Document
 CLAIMS_PER_PAGE = 25
 
 
+HOME_COURSES = 5
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    """What the platform is, and where a student and an instructor start; a signed-in user's
+    first few courses (one more is fetched to know whether to say there are others)."""
     documents = list(selectors.document_list())
-    return render(request, "annotations/home.html", {"nav": "home", "documents": documents})
+    context = {"nav": "home", "documents": documents}
+    if request.user.is_authenticated:
+        courses = list(selectors.courses_with_my_membership(request.user)[: HOME_COURSES + 1])
+        context |= {
+            "my_courses": courses[:HOME_COURSES],
+            "more_courses": len(courses) > HOME_COURSES,
+            "can_create": permissions.can_create_course(request.user),
+        }
+    return render(request, "annotations/home.html", context)
 
 
 def reading_default(request: HttpRequest) -> HttpResponse:
