@@ -41,6 +41,37 @@ def django_db_setup(django_db_setup, django_db_blocker):
         reading_load(path=settings.DEFAULT_READING_DIR)
 
 
+def pytest_collection_modifyitems(items):
+    # With DATABASE_REPLICA_URL set, reads outside a transaction go to the "replica" alias
+    # (a mirror of the test database). Tests that commit for real may then query it too.
+    if "replica" not in settings.DATABASES:
+        return
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("databases"):
+            item.add_marker(pytest.mark.django_db(**marker.kwargs, databases=["default", "replica"]))
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache() -> None:
+    """Each test starts with an empty cache: login-failure counts and throttles do not carry over.
+
+    With ``REDIS_URL`` set only this run's keys (under ``REDIS_KEY_PREFIX``) are removed,
+    never the rest of a shared Redis.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Hashing strength is Django's concern, not these tests'; MD5 keeps them quick.

@@ -25,6 +25,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotations.management.commands import fault_check
+from annotations.management.commands.fault_check import is_helpful_503, leaks_a_traceback
 from annotations.models import Assignment, Claim, Grade, Notification, Post, Source, Thread
 from annotations.models.challenges import Challenge, ChallengeSource
 from annotations.models.moderation import AuditEntry, Flag, ModerationItem
@@ -32,6 +33,7 @@ from annotations.services import assignments as assignment_services
 from annotations.services import moderation as moderation_services
 from annotations.services import threads as thread_services
 from scoproject import settings as project_settings
+from scoproject.appserver import AppServer, database_url
 from scoproject.middleware import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, DatabaseUnavailableMiddleware
 from tests.factories import GroupFactory
 
@@ -152,23 +154,23 @@ def test_a_postgres_connection_gives_up_within_seconds_unless_the_url_says_other
 # For real: a private PostgreSQL stopped and started under gunicorn ---------------------------------
 
 
-def url_of(database: dict) -> str:
-    """The test database's URL, for ``pg_dump`` to copy its schema."""
-    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-
-
 @pytest.fixture
-def private_site(django_db_setup) -> Iterator[tuple[fault_check.PrivatePostgres, fault_check.Gunicorn]]:
-    """gunicorn (two workers, DEBUG off) serving the project from a private PostgreSQL server
-    that has the test database's schema."""
+def private_postgres_possible(django_db_setup) -> None:
+    """Skips unless this run is on PostgreSQL and its server programs are installed."""
     if not ON_POSTGRES:
         pytest.skip("The database is stopped for real only on PostgreSQL; this run is on SQLite.")
     try:
         fault_check.postgres_bin_dir()
     except CommandError as missing:
         pytest.skip(str(missing))
+
+
+@pytest.fixture
+def private_site(private_postgres_possible) -> Iterator[tuple[fault_check.PrivatePostgres, AppServer]]:
+    """gunicorn (two workers, DEBUG off) serving the project from a private PostgreSQL server
+    that has the test database's schema."""
     with fault_check.served_from_private_postgres(
-        workers=2, schema_from=url_of(connection.settings_dict)
+        workers=2, schema_from=database_url(connection.settings_dict)
     ) as site:
         yield site
 
@@ -178,7 +180,7 @@ def test_gunicorn_answers_503_while_postgres_is_stopped_and_200_again_once_it_is
     paths = [PAGE, ENDPOINT] * 3  # enough to reach both workers
     assert [server.request("GET", path).status for path in paths] == [200] * len(paths)
     assert json.loads(server.request("GET", ENDPOINT).body)["results"] == []
-    processes = server.pids()
+    processes = server.worker_pids()
 
     postgres.stop()
     page, endpoint = server.request("GET", PAGE), server.request("GET", ENDPOINT)
@@ -189,8 +191,8 @@ def test_gunicorn_answers_503_while_postgres_is_stopped_and_200_again_once_it_is
     assert "Back in a minute" in page.body
     assert (endpoint.status, endpoint.retry_after) == (503, str(RETRY_AFTER_SECONDS))
     assert json.loads(endpoint.body) == {"detail": DATABASE_UNAVAILABLE}
-    assert all(answer.is_helpful_503 for answer in [page, endpoint, *others])
-    assert not any(answer.leaks_a_traceback for answer in [page, endpoint, *others])
+    assert all(is_helpful_503(answer) for answer in [page, endpoint, *others])
+    assert not any(leaks_a_traceback(answer) for answer in [page, endpoint, *others])
 
     postgres.start()
     back = [server.request("GET", path) for path in paths]
@@ -198,7 +200,7 @@ def test_gunicorn_answers_503_while_postgres_is_stopped_and_200_again_once_it_is
     assert [answer.status for answer in back] == [200] * len(paths)
     assert "Claims" in back[0].body
     assert json.loads(back[1].body)["results"] == []
-    assert server.pids() == processes
+    assert server.worker_pids() == processes
 
     # Away and back between two requests: the workers' kept connections are dead, and the
     # health check at their next use replaces them before any query fails.
@@ -207,24 +209,17 @@ def test_gunicorn_answers_503_while_postgres_is_stopped_and_200_again_once_it_is
     again = [server.request("GET", path) for path in paths]
 
     assert [answer.status for answer in again] == [200] * len(paths)
-    assert server.pids() == processes
+    assert server.worker_pids() == processes
 
 
-def test_the_fault_check_command_counts_no_answer_but_200_and_503(django_db_setup, capsys):
-    if not ON_POSTGRES:
-        pytest.skip("The command stops a PostgreSQL server; this run is on SQLite.")
-    try:
-        fault_check.postgres_bin_dir()
-    except CommandError as missing:
-        pytest.skip(str(missing))
-
+def test_the_fault_check_command_counts_no_answer_but_200_and_503(private_postgres_possible, capsys):
     call_command(
         "fault_check",
         clients=6,
         up=1,
         down=2,
         after=3,
-        schema_from=url_of(connection.settings_dict),
+        schema_from=database_url(connection.settings_dict),
         verbosity=0,
     )
 

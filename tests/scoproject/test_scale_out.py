@@ -19,8 +19,18 @@ from pathlib import Path
 import pytest
 import redis
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
+from scoproject.appserver import (
+    CSRF_FIELD,
+    Answer,
+    AppServer,
+    collect_static,
+    database_url,
+    production_env,
+)
 from scoproject.routers import ReplicaRouter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +123,8 @@ def test_without_redis_the_cache_is_local_and_sessions_are_in_the_database():
 
     assert found["cache"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     assert found["session_engine"] == "django.contrib.sessions.backends.db"
-    assert found["axes_handler"] in {None, "axes.handlers.database.AxesDatabaseHandler"}
+    # Login failures in the database (axes' database handler, with a limit per username and per address).
+    assert found["axes_handler"] == "scoproject.throttling.LockoutDatabaseHandler"
 
 
 def test_with_redis_the_cache_sessions_and_login_throttle_are_shared():
@@ -125,7 +136,7 @@ def test_with_redis_the_cache_sessions_and_login_throttle_are_shared():
         "KEY_PREFIX": "sco",
     }
     assert found["session_engine"] == "django.contrib.sessions.backends.cached_db"
-    assert found["axes_handler"] == "axes.handlers.cache.AxesCacheHandler"
+    assert found["axes_handler"] == "scoproject.throttling.LockoutCacheHandler"
 
 
 @pytest.mark.parametrize("raw", ["http://127.0.0.1:6379/0", "127.0.0.1:6379", "redis://"])
@@ -324,3 +335,116 @@ def test_two_app_servers_share_one_login_failure_budget(redis_prefix):
         prefix=redis_prefix,
     )
     assert json.loads(second) == {"user": None, "locked_out": True, "other_allowed": True}
+
+
+# Two gunicorn instances on two ports, one PostgreSQL, one Redis ------------------------
+
+
+WRITES_ALLOWED = 4
+
+
+def make_user(username: str, password: str):
+    # Hashed as the app servers hash (the suite's own fast hasher is unknown to them).
+    # Few iterations keep the logins quick; the servers upgrade the hash on a successful login.
+    hasher = PBKDF2PasswordHasher()
+    return User.objects.create(
+        username=username, password=hasher.encode(password, hasher.salt(), iterations=1000)
+    )
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory) -> Path:
+    """Static files collected once for every app server of this module."""
+    root = tmp_path_factory.mktemp("static")
+    collect_static(production_env(os.environ, static_root=root))
+    return root
+
+
+@pytest.fixture
+def two_app_servers(redis_prefix, static_root) -> Iterator[tuple[AppServer, AppServer]]:
+    """Two gunicorn instances sharing this test's PostgreSQL database and one Redis prefix."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("Two app servers share a PostgreSQL database; this run is on SQLite.")
+    env = production_env(
+        os.environ,
+        static_root=static_root,
+        DATABASE_URL=database_url(connection.settings_dict),
+        REDIS_URL=REDIS_URL,
+        REDIS_KEY_PREFIX=redis_prefix,
+        WRITE_RATE=f"{WRITES_ALLOWED}/hour",
+    )
+    servers = AppServer(env), AppServer(env)
+    try:
+        for server in servers:
+            server.wait_until_up()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_gunicorn_instances_serve_one_session(two_app_servers):
+    first, second = two_app_servers
+    make_user("shared_session", "a-long-password-1")
+
+    status, cookies = first.log_in("shared_session", "a-long-password-1")
+    assert status == 302
+    assert "sessionid" in cookies
+
+    # The other instance knows the session: the page greets the signed-in user.
+    page = second.request("GET", "/courses/", cookies=cookies)
+    assert page.status == 200
+    assert "shared_session" in page.body
+
+    # Signing out on the second instance signs out on the first as well.
+    token = CSRF_FIELD.search(second.request("GET", "/courses/", cookies=cookies).body).group(1)
+    signed_out = second.request(
+        "POST", "/accounts/logout/", cookies=cookies, form={"csrfmiddlewaretoken": token}
+    )
+    assert signed_out.status == 302
+    after = first.request("GET", "/courses/", cookies=cookies)
+    assert after.status == 302
+    assert after.headers["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_gunicorn_instances_share_one_login_failure_budget(two_app_servers, settings):
+    first, second = two_app_servers
+    make_user("shared_budget", "a-long-password-1")
+
+    alternating = ([first, second] * settings.AXES_FAILURE_LIMIT)[: settings.AXES_FAILURE_LIMIT]
+    statuses = [server.log_in("shared_budget", "wrong-password")[0] for server in alternating]
+    # Failures alternate between the instances; the one that reaches the limit pauses logging in.
+    assert statuses[:-1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert statuses[-1] == 429
+
+    # Now neither instance lets the right password in.
+    for server in (first, second):
+        status, cookies = server.log_in("shared_budget", "a-long-password-1")
+        assert status == 429
+        assert "sessionid" not in cookies
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_gunicorn_instances_share_one_write_budget(two_app_servers):
+    first, second = two_app_servers
+    token = Token.objects.create(user=make_user("shared_writes", "a-long-password-1"))
+    headers = {"Authorization": f"Token {token.key}", "Content-Type": "application/json"}
+
+    def write(server: AppServer) -> Answer:
+        # An empty annotation is refused (400), but it is a write and counts all the same.
+        return server.request("POST", "/api/v1/annotations/", headers=headers, body="{}")
+
+    answers = [write(server) for server in ([first, second] * WRITES_ALLOWED)[:WRITES_ALLOWED]]
+    assert [answer.status for answer in answers] == [400] * WRITES_ALLOWED
+
+    # The budget is spent, whichever instance is asked next; reads still go through.
+    for server in (first, second):
+        refused = write(server)
+        assert refused.status == 429
+        assert int(refused.retry_after) > 0
+        assert "Too many changes in a short time" in json.loads(refused.body)["detail"]
+        assert server.request("GET", "/api/v1/annotations/", headers=headers).status == 200

@@ -24,10 +24,7 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,20 +35,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scoproject.appserver import (
+    Answer,
+    AppServer,
+    AppServerError,
+    finish,
+    free_port,
+    manage,
+    production_env,
+    start_collect_static,
+)
 
 DEFAULT_PATHS = ("/claims/", "/api/v1/claims/")
 HELPFUL_TEXT = "The database is not answering"
 # Text that only a leaked stack trace would put in a body.
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_bin_dir() -> Path:
@@ -163,123 +163,35 @@ class PrivatePostgres:
 def app_environment(database_url: str, static_root: Path) -> dict[str, str]:
     """The environment of a production-like app server on ``database_url``: DEBUG off, plain
     HTTP on 127.0.0.1, local cache and database sessions (no Redis)."""
-    leave_out = {"DATABASE_REPLICA_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "DEBUG", "GUNICORN_ACCESS_LOG"}
-    return {
-        **{key: value for key, value in os.environ.items() if key not in leave_out},
-        "DATABASE_URL": database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "fault-check-" + secrets.token_hex(16),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "STATIC_ROOT": str(static_root),
-        "DJANGO_SETTINGS_MODULE": "scoproject.settings",
-    }
-
-
-def manage(env: dict[str, str], *arguments: str) -> subprocess.Popen:
-    """Start ``manage.py`` with ``env`` in a process of its own; ``finish`` waits for it."""
-    return subprocess.Popen(
-        [sys.executable, "manage.py", *arguments],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    return production_env(
+        os.environ,
+        static_root=static_root,
+        without={"REDIS_URL", "REDIS_KEY_PREFIX", "GUNICORN_ACCESS_LOG"},
+        DATABASE_URL=database_url,
+        SECRET_KEY="fault-check-" + secrets.token_hex(16),
+        DJANGO_SETTINGS_MODULE="scoproject.settings",
     )
 
 
-def finish(process: subprocess.Popen) -> None:
-    """Wait for a ``manage`` process; ``CommandError`` with its output when it failed."""
-    out, err = process.communicate(timeout=600)
-    if process.returncode != 0:
-        raise CommandError(f"{' '.join(process.args[1:])} failed: {err or out}")
+def leaks_a_traceback(answer: Answer) -> bool:
+    """Whether the body holds what only a leaked stack trace would put there."""
+    return any(marker in answer.body for marker in TRACEBACK_MARKERS)
 
 
-@dataclass
-class Answer:
-    """One request's outcome: its HTTP status (0 when none came), headers and body."""
-
-    status: int
-    body: str = ""
-    retry_after: str | None = None
-    error: str = ""
-
-    @property
-    def leaks_a_traceback(self) -> bool:
-        return any(marker in self.body for marker in TRACEBACK_MARKERS)
-
-    @property
-    def is_helpful_503(self) -> bool:
-        return (
-            self.status == 503
-            and bool(self.retry_after)
-            and HELPFUL_TEXT in self.body
-            and not self.leaks_a_traceback
-        )
-
-
-class Gunicorn:
-    """The project served by gunicorn on 127.0.0.1:``port``, its log in ``log``."""
-
-    def __init__(self, env: dict[str, str], *, workers: int, log: Path) -> None:
-        self.port = free_port()
-        self.log = log
-        self._log_file = log.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(settings.BASE_DIR / "scoproject" / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "scoproject.wsgi"],
-            cwd=settings.BASE_DIR, env=env, stdout=self._log_file, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.workers = workers
-
-    def request(self, method: str, path: str, *, timeout: float = 15) -> Answer:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            connection.request(method, path, headers={"Host": "127.0.0.1"})
-            response = connection.getresponse()
-            body = response.read().decode(errors="replace")
-            return Answer(response.status, body, response.headers.get("Retry-After"))
-        finally:
-            connection.close()
-
-    def wait_until_up(self, path: str = "/health/", timeout: float = 60) -> None:
-        """Wait until every worker has started and the site answers ``path``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise CommandError(f"gunicorn stopped: {self.log.read_text()[-2000:]}")
-            try:
-                if self.request("GET", path, timeout=5).status == 200 and len(self.pids()[1]) == self.workers:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise CommandError(f"gunicorn did not answer within {timeout:g} s: {self.log.read_text()[-2000:]}")
-
-    def pids(self) -> tuple[int, frozenset[int]]:
-        """The master's process id and its workers'."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        workers = (
-            frozenset(int(pid) for pid in children.read_text().split()) if children.exists() else frozenset()
-        )
-        return self.process.pid, workers
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            # Quick shutdown: nothing is in flight that needs the graceful one's wait.
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log_file.close()
+def is_helpful_503(answer: Answer) -> bool:
+    """Whether the answer is a 503 that says to retry, and when, and shows no traceback."""
+    return (
+        answer.status == 503
+        and bool(answer.retry_after)
+        and HELPFUL_TEXT in answer.body
+        and not leaks_a_traceback(answer)
+    )
 
 
 @contextmanager
 def served_from_private_postgres(
     *, workers: int = 2, schema_from: str | None = None, progress=lambda line: None
-) -> Iterator[tuple[PrivatePostgres, Gunicorn]]:
+) -> Iterator[tuple[PrivatePostgres, AppServer]]:
     """A private PostgreSQL with the project's schema, and gunicorn serving the project from it.
 
     Everything lives in one temporary directory, removed afterwards with both servers stopped.
@@ -291,7 +203,7 @@ def served_from_private_postgres(
     try:
         env = app_environment(postgres.url("sco"), root / "static")
         # Static files are gathered while PostgreSQL is set up: neither waits for the other.
-        collecting = manage(env, "collectstatic", "--no-input", "-v", "0")
+        collecting = start_collect_static(env)
         progress(f"starting a private PostgreSQL on port {postgres.port}")
         postgres.init()
         postgres.start()
@@ -304,7 +216,7 @@ def served_from_private_postgres(
             finish(manage(env, "migrate", "--no-input", "-v", "0"))
         progress("collecting static files")
         finish(collecting)
-        server = Gunicorn(env, workers=workers, log=root / "gunicorn.log")
+        server = AppServer(env, workers=workers, log=root / "gunicorn.log")
         server.wait_until_up()
         progress(f"gunicorn serving on 127.0.0.1:{server.port}")
         yield postgres, server
@@ -326,17 +238,18 @@ class Tally:
     others: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, phase: str, path: str, answer: Answer) -> None:
-        if answer.status == 200 and not answer.leaks_a_traceback:
+    def add(self, phase: str, path: str, answer: Answer | None, error: str = "") -> None:
+        """Count ``answer``, or a request that got none because of ``error``."""
+        if answer is not None and answer.status == 200 and not leaks_a_traceback(answer):
             kind = "200"
-        elif answer.is_helpful_503:
+        elif answer is not None and is_helpful_503(answer):
             kind = "503"
         else:
             kind = "other"
         with self.lock:
             self.counts.setdefault(phase, Counter())[kind] += 1
             if kind == "other" and len(self.others) < 20:
-                what = answer.error or f"{answer.status} {answer.body[:120]!r}"
+                what = error or f"{answer.status} {answer.body[:120]!r}"
                 self.others.append(f"{phase} {path}: {what}")
 
     def total(self, kind: str) -> int:
@@ -345,7 +258,7 @@ class Tally:
 
 def run_under_load(
     postgres: PrivatePostgres,
-    server: Gunicorn,
+    server: AppServer,
     *,
     clients: int,
     up: float,
@@ -362,22 +275,23 @@ def run_under_load(
     stop = threading.Event()
     first_200_after: list[float] = []
     restarted_at = [0.0]
-    pids_before = server.pids()
+    workers_before = server.worker_pids()
 
     def client(number: int) -> None:
         index = number
         while not stop.is_set():
             path = paths[index % len(paths)]
             index += 1
+            answer, failure = None, ""
             try:
                 answer = server.request("GET", path)
             except (OSError, http.client.HTTPException) as error:
-                answer = Answer(0, error=f"{type(error).__name__}: {error}")
+                failure = f"{type(error).__name__}: {error}"
             # Counted in the phase it was answered in: a request queued behind busy workers
             # while PostgreSQL was up may well be answered after it stopped.
             current = phase[0]
-            tally.add(current, path, answer)
-            if current == "back" and answer.status == 200 and not first_200_after:
+            tally.add(current, path, answer, failure)
+            if current == "back" and answer is not None and answer.status == 200 and not first_200_after:
                 first_200_after.append(time.monotonic() - restarted_at[0])
 
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
@@ -401,8 +315,8 @@ def run_under_load(
     return {
         "tally": tally,
         "recovered_in": first_200_after[0] if first_200_after else None,
-        "same_processes": server.pids() == pids_before,
-        "pids": pids_before,
+        "same_processes": server.process.poll() is None and server.worker_pids() == workers_before,
+        "pids": (server.process.pid, workers_before),
     }
 
 
@@ -446,24 +360,27 @@ class Command(BaseCommand):
         if int(options["clients"]) < 1 or int(options["workers"]) < 1:
             raise CommandError("--clients and --workers must be at least 1.")
         started = time.monotonic()
-        with served_from_private_postgres(
-            workers=int(options["workers"]),
-            schema_from=str(options["schema_from"]) or None,
-            progress=progress,
-        ) as (postgres, server):
-            result = run_under_load(
-                postgres,
-                server,
-                clients=int(options["clients"]),
-                up=float(options["up"]),
-                down=float(options["down"]),
-                after=float(options["after"]),
-                paths=tuple(options["paths"] or DEFAULT_PATHS),
+        try:
+            with served_from_private_postgres(
+                workers=int(options["workers"]),
+                schema_from=str(options["schema_from"]) or None,
                 progress=progress,
-            )
-            # Once the load is over, one more request must find the site fully back.
-            last = server.request("GET", (options["paths"] or DEFAULT_PATHS)[0])
-            server_log = server.log.read_text(errors="replace")
+            ) as (postgres, server):
+                result = run_under_load(
+                    postgres,
+                    server,
+                    clients=int(options["clients"]),
+                    up=float(options["up"]),
+                    down=float(options["down"]),
+                    after=float(options["after"]),
+                    paths=tuple(options["paths"] or DEFAULT_PATHS),
+                    progress=progress,
+                )
+                # Once the load is over, one more request must find the site fully back.
+                last = server.request("GET", (options["paths"] or DEFAULT_PATHS)[0])
+                server_log = server.log.read_text(errors="replace")
+        except AppServerError as error:
+            raise CommandError(str(error)) from None
         tally: Tally = result["tally"]
         self.stdout.write(f"{'phase':<8}{'200':>8}{'503':>8}{'other':>8}")
         for name in ("up", "down", "back"):
