@@ -118,28 +118,34 @@ class Scope:
     def paragraph_ids(self) -> frozenset[int]:
         return frozenset(self.paragraphs().values_list("pk", flat=True))
 
-    def annotation_q(self, prefix: str = "") -> Q:
-        """Annotations (reached through ``prefix``) in scope."""
+    def annotation_q(self, prefix: str = "", *, literal: bool = False) -> Q:
+        """Annotations (reached through ``prefix``) in scope.
+
+        With ``literal`` the scope's paragraphs and claims are spelled out as ids (two small
+        queries, once per scope) instead of subqueries: the database then knows how few rows
+        they are when it plans a count over a large table.
+        """
         if self.whole:
             return Q()
-        return Q(**{f"{prefix}paragraph__in": self.paragraphs().values("pk")}) | Q(
-            **{f"{prefix}claim__in": self.claims().values("pk")}
-        )
+        paragraphs = sorted(self.paragraph_ids) if literal else self.paragraphs().values("pk")
+        claims = sorted(self.claim_ids) if literal else self.claims().values("pk")
+        return Q(**{f"{prefix}paragraph__in": paragraphs}) | Q(**{f"{prefix}claim__in": claims})
 
-    def claim_q(self, prefix: str = "") -> Q:
-        """Rows whose claim (reached through ``prefix``) is in scope."""
+    def claim_q(self, prefix: str = "", *, literal: bool = False) -> Q:
+        """Rows whose claim (reached through ``prefix``) is in scope; ``literal`` as above."""
         if self.whole:
             return Q()
-        return Q(**{f"{prefix}claim__in": self.claims().values("pk")})
+        claims = sorted(self.claim_ids) if literal else self.claims().values("pk")
+        return Q(**{f"{prefix}claim__in": claims})
 
-    def thread_q(self, prefix: str = "") -> Q:
-        """Threads (reached through ``prefix``) about something in scope."""
+    def thread_q(self, prefix: str = "", *, literal: bool = False) -> Q:
+        """Threads (reached through ``prefix``) about something in scope; ``literal`` as above."""
         if self.whole:
             return Q()
         return (
-            self.claim_q(prefix)
-            | self.annotation_q(f"{prefix}annotation__")
-            | self.claim_q(f"{prefix}challenge__")
+            self.claim_q(prefix, literal=literal)
+            | self.annotation_q(f"{prefix}annotation__", literal=literal)
+            | self.claim_q(f"{prefix}challenge__", literal=literal)
         )
 
     def covers_annotation(self, annotation: Annotation) -> bool:
@@ -334,7 +340,7 @@ class _Counter:
 
     def annotations(self) -> QuerySet:
         return Annotation.objects.filter(
-            self.scope.annotation_q(),
+            self.scope.annotation_q(literal=True),
             course_id=self.course_id,
             deleted_at__isnull=True,
             moderation=ModerationState.PUBLISHED,
@@ -342,7 +348,7 @@ class _Counter:
 
     def challenges(self) -> QuerySet:
         return Challenge.objects.filter(
-            self.scope.claim_q(),
+            self.scope.claim_q(literal=True),
             course_id=self.course_id,
             deleted_at__isnull=True,
             moderation=ModerationState.PUBLISHED,
@@ -353,7 +359,7 @@ class _Counter:
 
     def reply_sets(self) -> list[tuple[QuerySet, str]]:
         counted_annotations = Annotation.objects.filter(
-            self.scope.annotation_q(),
+            self.scope.annotation_q(literal=True),
             course_id=self.course_id,
             deleted_at__isnull=True,
             moderation=ModerationState.PUBLISHED,
@@ -373,7 +379,7 @@ class _Counter:
             ),
             (
                 Post.objects.filter(
-                    self.scope.thread_q("thread__"),
+                    self.scope.thread_q("thread__", literal=True),
                     thread__course_id=self.course_id,
                     deleted_at__isnull=True,
                     moderation=ModerationState.PUBLISHED,
@@ -383,9 +389,9 @@ class _Counter:
         ]
 
     def links(self) -> QuerySet:
-        return LinkProposal.objects.filter(self.scope.claim_q(), course_id=self.course_id).exclude(
-            status=ProposalStatus.DECLINED
-        )
+        return LinkProposal.objects.filter(
+            self.scope.claim_q(literal=True), course_id=self.course_id
+        ).exclude(status=ProposalStatus.DECLINED)
 
     def distinct_sources(self, units: dict[int, int]) -> dict[int, tuple[int, int]]:
         """Distinct sources per unit (``units`` maps author → unit id) — each source once."""
@@ -498,7 +504,9 @@ def class_progress(
         grade.student_id: grade
         for grade in Grade.objects.filter(
             assignment=assignment, student_id__in=[m.user_id for m in all_members]
-        ).select_related("graded_by")
+        )
+        .select_related("graded_by")
+        .order_by()  # a lookup by student: the default order would join the users to sort
     }
     counts = _Counter(assignment, windows, default).count(units)
     return _progress(assignment, all_members, units, windows, grades, counts)

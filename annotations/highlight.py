@@ -46,6 +46,7 @@ def paragraph_html(text: str, claims: Sequence[Claim], highlights: Sequence[High
     """The paragraph as HTML: each claim's quote a link to the claim (its first run carries
     the claim's id), each annotated span a highlight naming its annotations."""
     seen: set[str] = set()
+    urls: dict[str, str] = {}  # a claim cut into many runs links each: reverse its url once
     parts = []
     for run in runs(text, claims, highlights):
         inner = escape(run.text)
@@ -61,13 +62,15 @@ def paragraph_html(text: str, claims: Sequence[Claim], highlights: Sequence[High
         claim = run.claims[-1]  # the innermost claim when spans nest
         first = claim.key not in seen
         seen.add(claim.key)
+        # The paraphrase is said once, on the claim's first run: a claim cut by many
+        # highlights would otherwise repeat it on every piece.
         parts.append(
             format_html(
-                '<mark class="claim claim--{}"{}><a href="{}" title="{}">{}</a></mark>',
+                '<mark class="claim claim--{}"{}><a href="{}"{}>{}</a></mark>',
                 claim.kind,
                 format_html(' id="{}"', claim.key) if first else "",
-                claim.get_absolute_url(),
-                claim.paraphrase,
+                urls.get(claim.key) or urls.setdefault(claim.key, claim.get_absolute_url()),
+                format_html(' title="{}"', claim.paraphrase) if first else "",
                 inner,
             )
         )

@@ -22,4 +22,9 @@ urlpatterns = [
         views.member_premoderation,
         name="member-premoderation",
     ),
+    path(
+        "courses/<int:pk>/moderation/students/premoderation/",
+        views.student_premoderation,
+        name="student-premoderation",
+    ),
 ]

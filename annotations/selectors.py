@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     Exists,
@@ -23,7 +24,8 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models.lookups import In
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -179,8 +181,11 @@ def _visible_course_work(user, rows: QuerySet, *, include_deleted: bool) -> Quer
     courses = [course for course, _, _ in memberships]
     taught = [course for course, role, _ in memberships if role in (Role.TA, Role.INSTRUCTOR)]
     groups = [group for _, _, group in memberships if group is not None]
+    # Typed as the column (bigint), not as plain integer literals: the annotations' search
+    # index (btree_gin, keyed by course and words) can use only that.
+    typed_courses = [Cast(Value(course), BigIntegerField()) for course in courses]
     rows = rows.filter(
-        Q(course__in=courses)
+        Q(In(F("course_id"), typed_courses))
         & (
             Q(author=user)
             | Q(course__in=taught) & shared
@@ -272,19 +277,20 @@ def _shown_in_reading(user, course: Course) -> QuerySet[Annotation]:
 
 
 def reading_notes(
-    user, course: Course, *, anchors: list[str], per_paragraph: int, count_up_to: int
+    user, course: Course, *, paragraphs: list[Paragraph], per_paragraph: int, count_up_to: int
 ) -> tuple[list[Annotation], dict[str, int]]:
-    """The notes the course's reading shows ``user`` on the paragraphs ``anchors``, and how
+    """The notes the course's reading shows ``user`` on its ``paragraphs``, and how
     many there are on each paragraph, counted up to ``count_up_to + 1`` only (a count above
     ``count_up_to`` means "more than that").
 
     On each paragraph at most ``per_paragraph`` notes: the user's own first, then the newest,
-    each with ``reply_count`` and its first ``per_paragraph`` replies (``first_replies``). The rest are a link away
-    (``paragraph_notes``), so the page costs the same few queries, reading about the same
-    number of rows, however many notes the course has written.
+    each with ``reply_count`` and its first ``per_paragraph`` replies (``first_replies``).
+    The rest are a link away (``paragraph_notes``), so the page costs the same few queries,
+    reading about the same number of rows, however many notes the course has written.
     """
     shown = _shown_in_reading(user, course)
     if connections[shown.db].vendor == "postgresql":
+        anchors = [paragraph.anchor for paragraph in paragraphs]
         rows = _reading_candidates_by_paragraph(shown, user, anchors, per_paragraph, count_up_to)
     else:
         rows = _reading_candidates_ranked(shown, user, per_paragraph, count_up_to)
@@ -304,14 +310,24 @@ def reading_notes(
         return [], totals
     replies = AnnotationReply.objects.select_related("author").order_by("created_at", "pk")
     counted = AnnotationReply.objects.filter(annotation=OuterRef("pk")).order_by().values("annotation")
+    # The ids were chosen through the visibility rule above: not asked again.
     notes = (
-        annotation_list(user, include_deleted=True)
-        .filter(pk__in=ids)
-        .annotate(reply_count=Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")), 0))
-        .prefetch_related(None)
+        Annotation.objects.filter(pk__in=ids)
+        .annotate(
+            helpful_count=helpful_count("annotation"),
+            reply_count=Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")), 0),
+        )
+        .select_related("author", "group", "claim")
         .prefetch_related("tags", Prefetch("replies", replies[:per_paragraph], to_attr="first_replies"))
     )
-    return list(notes), totals
+    # Their paragraphs and course are the page's own: attached, not read again with each note.
+    by_id = {paragraph.pk: paragraph for paragraph in paragraphs}
+    notes = list(notes)
+    for note in notes:
+        note.course = course
+        if note.paragraph_id in by_id:
+            note.paragraph = by_id[note.paragraph_id]
+    return notes, totals
 
 
 def _reading_candidates_by_paragraph(
@@ -390,11 +406,10 @@ def paragraph_notes(user, course: Course, paragraph_anchor: str) -> QuerySet[Ann
 def paragraph_note_position(user, course: Course, paragraph_anchor: str, pk: int | str) -> int | None:
     """How many notes come before note ``pk`` in ``paragraph_notes`` (its reading order), or
     None when ``user`` does not see that note on that paragraph."""
-    notes = _shown_in_reading(user, course).filter(paragraph_anchor=paragraph_anchor)
-    try:
-        note = notes.filter(pk=int(pk)).values("pk", "start", "created_at").first()
-    except (ValueError, TypeError):
+    if not str(pk).isdigit() or len(str(pk)) > 18:  # no id, or none a bigint can hold
         return None
+    notes = _shown_in_reading(user, course).filter(paragraph_anchor=paragraph_anchor)
+    note = notes.filter(pk=int(pk)).values("pk", "start", "created_at").first()
     if note is None:
         return None
     start, created_at = note["start"], note["created_at"]
@@ -719,7 +734,9 @@ def post_list(user, *, placeholders: bool = False):
     )
 
 
-def thread_page(user, thread, *, per_page: int, number=None, post=None) -> tuple[list, Page]:
+def thread_page(
+    user, thread, *, per_page: int, number: int | str | None = None, post: int | str | None = None
+) -> tuple[list[Post], Page]:
     """One page of a thread: top-level posts, oldest first, each with all its replies
     (``children``, oldest first, and ``depth``), so a reply is always on its parent's page;
     a page takes top-level posts until it holds ``per_page`` posts or more (one long
@@ -755,11 +772,8 @@ def thread_page(user, thread, *, per_page: int, number=None, post=None) -> tuple
             page_of[pk] = len(groups)
             size += 1
             stack.extend(replies.get(pk, ()))
-    if post is not None:
-        try:
-            number = page_of.get(int(post), number)
-        except (TypeError, ValueError):
-            pass
+    if post is not None and str(post).isdigit():
+        number = page_of.get(int(post), number)
     # One group of top-level posts per page: the Paginator numbers them and makes the links.
     page = Paginator(groups, 1).get_page(number)
     wanted = []
@@ -906,3 +920,18 @@ def moderation_item_for(user, pk):
     if not can_moderate(user, item.course_id):
         raise PermissionDenied(NOT_STAFF)
     return moderation_queue(user).get(pk=item.pk)
+
+
+def course_has_work(course: Course) -> bool:
+    """Whether anything has been made in ``course`` yet — an annotation, a challenge, a
+    discussion thread or an assignment, whoever may see it — in one query. Until then the
+    course's page says what each role can do first."""
+    from annotations.models import Assignment, Challenge, Thread
+
+    made_here = [
+        Exists(model.objects.filter(course=OuterRef("pk")))
+        for model in (Annotation, Challenge, Thread, Assignment)
+    ]
+    return Course.objects.filter(
+        made_here[0] | made_here[1] | made_here[2] | made_here[3], pk=course.pk
+    ).exists()

@@ -129,7 +129,10 @@ class ChallengeSerializer(ModeratedFields, serializers.ModelSerializer):
     def get_citations(self, challenge: Challenge) -> list:
         if not self.may_read(challenge):
             return []
-        return CitationSerializer(challenge.citations.all(), many=True, context=self.context).data
+        # One citation serializer for the whole list: building its fields is what costs.
+        if not hasattr(self, "_citation"):
+            self._citation = CitationSerializer(context=self.context)
+        return [self._citation.to_representation(citation) for citation in challenge.citations.all()]
 
     def get_group(self, challenge: Challenge) -> str | None:
         return challenge.group.name if challenge.group else None

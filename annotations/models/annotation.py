@@ -156,6 +156,9 @@ class AnnotationReply(models.Model):
         ordering = ["annotation", "created_at", "pk"]
         verbose_name_plural = _("annotation replies")
         constraints = [models.CheckConstraint(condition=~Q(body=""), name="reply_body_not_empty")]
+        # A class's replies inside an assignment's dates (the class table's counts) are
+        # found per author and date, without reading every reply of the site.
+        indexes = [models.Index(fields=["author", "created_at"], name="reply_author_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.author} on annotation {self.annotation_id}"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import operator
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any, TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from annotations import permissions
@@ -330,7 +333,31 @@ class Evidence:
     reasons: tuple[Any, ...] = ()
 
 
-def evidence_for(course: Course, claims: Iterable[Claim | int]) -> dict[int, Evidence]:
+UPHELD = (ChallengeStatus.UPHELD, ChallengeStatus.PARTLY_UPHELD)
+# The rule, in the order it is applied: the first status with a challenge behind it wins.
+# A challenge meets at most one of these conditions.
+EVIDENCE_RULES: tuple[tuple[EvidenceStatus, Q], ...] = (
+    (EvidenceStatus.DISPUTED, Q(stance__in=AGAINST, status__in=UPHELD)),
+    (EvidenceStatus.SUPPORTED, Q(stance=Stance.SUPPORTS, status=ChallengeStatus.UPHELD)),
+    (EvidenceStatus.CONTESTED, ~Q(stance=Stance.SUPPORTS) & Q(status=ChallengeStatus.OPEN)),
+)
+
+
+def _counted_challenges(course: Course, ids: list[int]) -> QuerySet[Challenge]:
+    """The course's challenges of these claims that count: shared with the whole course,
+    published and not deleted."""
+    return Challenge.objects.filter(
+        course=course,
+        claim_id__in=ids,
+        visibility=Visibility.COURSE,
+        deleted_at__isnull=True,
+        moderation=ModerationState.PUBLISHED,
+    )
+
+
+def evidence_for(
+    course: Course, claims: Iterable[Claim | int], *, reasons: bool = True
+) -> dict[int, Evidence]:
     """Each claim's evidence status in ``course``, in two queries whatever the number of claims.
 
     The rule, first match wins:
@@ -343,43 +370,45 @@ def evidence_for(course: Course, claims: Iterable[Claim | int]) -> dict[int, Evi
 
     Only the course's challenges shared with the whole course and not deleted count: a
     group's or an author's private work must not change what the rest of the course sees.
+
+    With ``reasons`` the challenges behind each status come along, oldest first (the rows
+    that meet one of the rules, never the whole course's); without, the statuses are counted
+    in the database, one row per claim, and each ``Evidence`` has the erratum or no reasons.
     """
     ids = [getattr(claim, "pk", claim) for claim in claims]
     errata = {e.claim_id: e for e in Erratum.objects.filter(claim_id__in=ids)}
-    by_claim: dict[int, list[Challenge]] = {}
-    challenges = (
-        Challenge.objects.filter(
-            course=course,
-            claim_id__in=ids,
-            visibility=Visibility.COURSE,
-            deleted_at__isnull=True,
-            moderation=ModerationState.PUBLISHED,
+    counted = _counted_challenges(course, [pk for pk in ids if pk not in errata])
+    found: dict[int, dict[EvidenceStatus, list[Challenge]]] = defaultdict(lambda: defaultdict(list))
+    if reasons:
+        rule = Case(
+            *[When(condition, then=Value(status.value)) for status, condition in EVIDENCE_RULES],
+            default=Value(""),
+            output_field=CharField(),
         )
-        .select_related("author")
-        .order_by("created_at", "pk")
-    )
-    for challenge in challenges:
-        by_claim.setdefault(challenge.claim_id, []).append(challenge)
+        rows = (
+            counted.filter(reduce(operator.or_, [condition for _, condition in EVIDENCE_RULES]))
+            .annotate(_rule=rule)
+            .select_related("author")
+            .order_by("created_at", "pk")
+        )
+        for challenge in rows:
+            found[challenge.claim_id][EvidenceStatus(challenge._rule)].append(challenge)
+    else:
+        tallies = counted.values("claim_id").annotate(
+            **{status.value: Count("pk", filter=condition) for status, condition in EVIDENCE_RULES}
+        )
+        for row in tallies.order_by():
+            for status, _condition in EVIDENCE_RULES:
+                if row[status.value]:
+                    found[row["claim_id"]][status] = []
     result: dict[int, Evidence] = {}
     for claim_id in ids:
         if claim_id in errata:
             result[claim_id] = Evidence(EvidenceStatus.CORRECTED, (errata[claim_id],))
             continue
-        found = by_claim.get(claim_id, [])
-        upheld = (ChallengeStatus.UPHELD, ChallengeStatus.PARTLY_UPHELD)
-        rules = [
-            (EvidenceStatus.DISPUTED, [c for c in found if c.stance in AGAINST and c.status in upheld]),
-            (
-                EvidenceStatus.SUPPORTED,
-                [c for c in found if c.stance == Stance.SUPPORTS and c.status == ChallengeStatus.UPHELD],
-            ),
-            (
-                EvidenceStatus.CONTESTED,
-                [c for c in found if c.stance != Stance.SUPPORTS and c.status == ChallengeStatus.OPEN],
-            ),
-        ]
+        met = found.get(claim_id, {})
         result[claim_id] = next(
-            (Evidence(status, tuple(reasons)) for status, reasons in rules if reasons),
+            (Evidence(status, tuple(met[status])) for status, _ in EVIDENCE_RULES if status in met),
             Evidence(EvidenceStatus.UNCHALLENGED),
         )
     return result

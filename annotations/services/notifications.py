@@ -238,7 +238,8 @@ def _work_url(item, target) -> str:
     if item.kind == "annotation":
         return target.get_absolute_url()
     if item.kind == "post":
-        return reverse("threads:detail", args=[item.course_id, target.thread_id]) + f"#post-{target.pk}"
+        url = reverse("threads:detail", args=[item.course_id, target.thread_id])
+        return f"{url}?post={target.pk}#post-{target.pk}"
     if item.kind == "challenge":
         return (
             reverse("challenges:claim", kwargs={"pk": item.course_id, "key": target.claim.key})

@@ -16,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import strip_spaces_between_tags
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
@@ -39,7 +41,7 @@ class Placed:
 
 # The reading shows at most this many notes on a paragraph (and replies on a note); the rest
 # are a link away. Notes are counted up to NOTE_COUNT_CAP: past it the page says "more than".
-NOTES_PER_PARAGRAPH = 5
+NOTES_PER_PARAGRAPH = 3
 NOTE_COUNT_CAP = 50
 # The paragraph's own page lists this many notes to a page.
 NOTES_PER_PAGE = 50
@@ -83,7 +85,9 @@ def _new_note_fields(paragraph: Paragraph, claims: list, visibility: str) -> str
             _NEW_NOTE_FIELDS.clear()
         form = AnnotationForm(paragraph=paragraph, initial={"visibility": visibility})
         form.fields["claim"].choices = _claim_choices(claims)
-        html = render_to_string("annotations/annotate/_new_note_fields.html", {"form": form})
+        # Rendered once and sent on every paragraph: the whitespace between tags is dropped.
+        fields = render_to_string("annotations/annotate/_new_note_fields.html", {"form": form})
+        html = mark_safe(strip_spaces_between_tags(fields))  # a rendered template: escaped already
         _NEW_NOTE_FIELDS[key] = html
     return html
 
@@ -123,7 +127,7 @@ def _reading_context(
     shown, totals = selectors.reading_notes(
         request.user,
         course,
-        anchors=[paragraph.anchor for paragraph in paragraphs],
+        paragraphs=paragraphs,
         per_paragraph=NOTES_PER_PARAGRAPH,
         count_up_to=NOTE_COUNT_CAP,
     )

@@ -8,6 +8,7 @@ one is a 409 showing the grade as it is now.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -354,6 +356,57 @@ def _sort_key(sort: str):
     return lambda p: p.student.get_username().lower()
 
 
+@dataclass(frozen=True)
+class ClassRow:
+    """One student's line of the class table, every value ready to print: the table has a
+    line per student of the course, so the template only copies strings."""
+
+    username: str
+    group: str
+    tallies: list[grading.Tally]
+    complete: bool
+    late: bool
+    auto_score: str
+    override: str
+    score: str
+    graded: str
+    grade_url: str
+
+
+def _class_rows(assignment: Assignment, rows: list[grading.Progress], asked: list[str]) -> list[ClassRow]:
+    """The class table's lines, in the order of ``rows``."""
+    # One reverse for the table: the grade pages differ only by the student's id at the end.
+    grade_prefix = reverse("assignments:grade", args=[assignment.pk, 0]).removesuffix("0/")
+    # Grades are given in sittings: many share the minute shown, and formatting a date is
+    # the dearest thing a line does.
+    minutes: dict[datetime, str] = {}
+    lines = []
+    for p in rows:
+        grade = p.grade
+        graded = ""
+        if grade is not None and grade.graded_at:
+            by = grade.graded_by.get_username() if grade.graded_by else "someone"
+            minute = timezone.localtime(grade.graded_at).replace(second=0, microsecond=0)
+            if minute not in minutes:
+                minutes[minute] = date_format(minute, "j M Y, H:i")
+            graded = f"{by}, {minutes[minute]}"
+        lines.append(
+            ClassRow(
+                username=p.student.get_username(),
+                group=p.group.name if p.group else "—",
+                tallies=[p.tallies[kind] for kind in asked],
+                complete=p.complete,
+                late=p.late,
+                auto_score=grading.format_score(p.auto_score),
+                override=grading.format_score(grade.score) if p.overridden else "—",
+                score=grading.format_score(p.score),
+                graded=graded,
+                grade_url=f"{grade_prefix}{p.student.pk}/",
+            )
+        )
+    return lines
+
+
 @login_required
 def class_table(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _graded_assignment(request, pk)
@@ -405,7 +458,7 @@ def class_table(request: HttpRequest, pk: int) -> HttpResponse:
             "nav": "courses",
             "course": course,
             "assignment": assignment,
-            "rows": [(p, [p.tallies[kind] for kind in asked]) for p in rows],
+            "rows": _class_rows(assignment, rows, asked),
             "headers": headers,
             "requirement_headers": requirement_headers,
             "groups": groups,

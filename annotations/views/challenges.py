@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -25,9 +27,10 @@ from annotations.forms import (
     add_service_errors,
 )
 from annotations.models import Claim, Course, Source
-from annotations.models.challenges import Challenge
+from annotations.models.challenges import Challenge, ChallengeResponse
 from annotations.services import challenges as services
 
+CHALLENGES_PER_PAGE = 50
 STALE = (
     "Someone else changed this challenge first. Here is its current state: decide again if you still wish to."
 )
@@ -62,7 +65,7 @@ def claim_list(request: HttpRequest, pk: int) -> HttpResponse:
     status_form = EvidenceFilterForm(request.GET or None)
     wanted = status_form.cleaned_data["status"] if status_form.is_valid() else ""
     claims = list(claims_filter.qs)
-    evidence = services.evidence_for(course, claims)
+    evidence = services.evidence_for(course, claims, reasons=False)
     rows = [
         (claim, evidence[claim.pk]) for claim in claims if not wanted or evidence[claim.pk].status == wanted
     ]
@@ -80,14 +83,14 @@ def claim_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _claim_context(request: HttpRequest, course: Course, claim: Claim, **forms: object) -> dict:
-    challenges = [
-        c
-        for c in selectors.challenge_list(request.user, include_deleted=True).filter(
-            course=course, claim=claim
-        )
-        # A deleted challenge stays only as the head of a thread that has responses.
-        if c.deleted_at is None or any(r.deleted_at is None for r in c.responses.all())
-    ]
+    # A deleted challenge stays only as the head of a thread that has responses.
+    answered = ChallengeResponse.objects.filter(challenge=OuterRef("pk"), deleted_at__isnull=True)
+    challenges = (
+        selectors.challenge_list(request.user, include_deleted=True)
+        .filter(course=course, claim=claim)
+        .filter(Q(deleted_at__isnull=True) | Exists(answered))
+    )
+    page = Paginator(challenges, CHALLENGES_PER_PAGE).get_page(request.GET.get("page"))
     can_teach = permissions.can_teach(request.user, course)
     member = permissions.membership_of(request.user, course) is not None
     sources = _citable_sources(request.user, course)
@@ -99,7 +102,8 @@ def _claim_context(request: HttpRequest, course: Course, claim: Claim, **forms: 
         "before": paragraph.text[: claim.start],
         "after": paragraph.text[claim.end :],
         "evidence": services.evidence_for(course, [claim])[claim.pk],
-        "challenges": challenges,
+        "challenges": page.object_list,
+        "page": page,
         "can_teach": can_teach,
         "member": member,
         "form": forms.get("form") or (ChallengeForm(sources=sources) if member else None),

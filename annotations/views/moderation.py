@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +27,7 @@ from annotations.services import moderation as services
 
 MODELS = {"annotation": Annotation, "post": Post, "challenge": Challenge, "source": Source}
 FLAGGED = "Thank you: the course's staff will review it."
+QUEUE_PAGE_SIZE = 50
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
@@ -147,7 +149,16 @@ def act(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse:
 def queue_items(user, course: Course, filters: dict[str, Any]) -> QuerySet[ModerationItem]:
     """The course's queue, most flagged and oldest first, with the work, flags and flaggers
     fetched in a fixed number of queries."""
-    items = selectors.moderation_queue(user).filter(course=course)
+    # The page shows the work and the people, not the course, thread or claim. The work comes
+    # by primary key, one query per kind on the page: joined to the item, the large tables of
+    # work cost the planner far more than the few rows cost to fetch.
+    items = (
+        selectors.moderation_queue(user)
+        .filter(course=course)
+        .select_related(None)
+        .select_related("author", "last_action_by")
+        .prefetch_related(*MODERATED_KINDS)
+    )
     status = filters.get("status") or "open"
     if status in (ItemStatus.OPEN, ItemStatus.CLOSED):
         items = items.filter(status=status)
@@ -167,24 +178,48 @@ def queue_items(user, course: Course, filters: dict[str, Any]) -> QuerySet[Moder
 def _queue_page(
     request: HttpRequest, course: Course, *, report: list | None = None, status: int = 200
 ) -> HttpResponse:
+    """One page of the filtered queue (``QUEUE_PAGE_SIZE`` items), the pre-moderated
+    students and a way to pre-moderate the others: a bounded page however long the queue."""
     filters = QueueFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
-    items = list(queue_items(request.user, course, cleaned))
-    for item in items:
+    items = queue_items(request.user, course, cleaned)
+    page = Paginator(items, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for item in page.object_list:
         item.state = item.target.get_moderation_display()
         item.reasons = sorted({flag.get_reason_display() for flag in item.flags.all()})
-    students = [m for m in selectors.memberships_for_course(course) if m.role == Role.STUDENT]
+    shown = cleaned.get("status") or ItemStatus.OPEN
+    if shown == ItemStatus.OPEN:
+        open_count = page.paginator.count
+    elif shown == ItemStatus.CLOSED:
+        open_count = 0
+    else:
+        open_count = items.filter(status=ItemStatus.OPEN).count()
     context = {
         "nav": "courses",
         "course": course,
-        "items": items,
+        "page": page,
+        "items": page.object_list,
         "filters": filters,
         "report": report or [],
         "actions": Action.choices,
-        "students": students,
-        "open_count": sum(1 for item in items if item.status == ItemStatus.OPEN),
+        "open_count": open_count,
+        **_premoderation_context(course),
     }
     return render(request, "annotations/moderation/queue.html", context, status=status)
+
+
+def _premoderation_context(course: Course) -> dict[str, Any]:
+    """The students whose new work waits for approval, each with a switch, and the others as
+    the choices of one form: names only, never a form per student of a large course."""
+    students = list(
+        Membership.objects.filter(course=course, role=Role.STUDENT)
+        .order_by("user__username")
+        .values_list("user_id", "user__username", "premoderated")
+    )
+    return {
+        "premoderated": [(pk, name) for pk, name, held in students if held],
+        "published": [(pk, name) for pk, name, held in students if not held],
+    }
 
 
 @login_required
@@ -267,6 +302,18 @@ def member_premoderation(request: HttpRequest, pk: int, user_id: int) -> HttpRes
             else f"{name}'s new work is published at once.",
         )
     return _back(request, f"/courses/{course.pk}/moderation/")
+
+
+@login_required
+@require_POST
+def student_premoderation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pre-moderate (or not) the student chosen in a form, ``user_id`` in the body."""
+    user_id = request.POST.get("user_id", "")
+    if not user_id.isdigit():
+        course = _staff_course(request, pk)
+        messages.error(request, "Choose a student.")
+        return _back(request, f"/courses/{course.pk}/moderation/")
+    return member_premoderation(request, pk, int(user_id))
 
 
 __all__ = ["MODERATED_KINDS", "queue_items"]

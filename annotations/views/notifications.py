@@ -42,6 +42,10 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     # The url is written by our services, but never follow one to another site.
     if not url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()}):
         return redirect("notifications:list")
+    path, _, fragment = notification.url.partition("#")
+    if fragment.startswith("post-") and "?" not in path:
+        # Written before threads were paged: name the post so the page that holds it opens.
+        return redirect(f"{path}?post={fragment.removeprefix('post-')}#{fragment}")
     return redirect(notification.url)
 
 

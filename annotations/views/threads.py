@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
@@ -23,6 +24,14 @@ from annotations.services import threads as services
 from timeline.models import Event
 
 DEEP = 6  # beyond this depth replies stop indenting (the nesting stays in the markup)
+# A thread's page fills up to about this many posts, never parting a reply from its parent.
+POSTS_PER_PAGE = 30
+
+
+def post_url(post: Post) -> str:
+    """A post in its thread: the query opens the page that holds it, the fragment the post."""
+    url = reverse("threads:detail", args=[post.thread.course_id, post.thread_id])
+    return f"{url}?post={post.pk}#post-{post.pk}"
 
 
 def _groups_for(user, course):
@@ -59,8 +68,11 @@ def thread_list(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, course)
     threads = selectors.thread_list(request.user).filter(course=course, **target)
     group = request.GET.get("group")
-    if group:
-        threads = threads.filter(group__isnull=True) if group == "course" else threads.filter(group_id=group)
+    if group == "course":
+        threads = threads.filter(group__isnull=True)
+    elif group:
+        # A group that is not a number is no group of the course: nothing matches it.
+        threads = threads.filter(group_id=group) if group.isdigit() else threads.none()
     groups = _groups_for(request.user, course)
     form = ThreadForm(request.POST or None, groups=groups)
     status = 200
@@ -109,12 +121,19 @@ def _tokens(roots: list[Post]) -> list[tuple[str, Post | None]]:
 
 
 def _detail_context(request: HttpRequest, thread, **extra) -> dict:
-    roots = selectors.posts_of_thread(request.user, thread)
+    roots, page = selectors.thread_page(
+        request.user,
+        thread,
+        per_page=POSTS_PER_PAGE,
+        number=request.GET.get("page"),
+        post=request.GET.get("post"),
+    )
     teach = permissions.can_moderate_thread(request.user, thread)
     return {
         "course": thread.course,
         "thread": thread,
         "tokens": _tokens(roots),
+        "page": page,
         "deep": DEEP,
         "form": PostForm(),
         "can_moderate": teach,
@@ -170,12 +189,12 @@ def post_create(request: HttpRequest, pk: int, thread_pk: int) -> HttpResponse:
                     (parent.depth + 1 if parent and hasattr(parent, "depth") else 0),
                 )
                 return render(request, "annotations/threads/_new_post.html", {"post": post, "thread": thread})
-            return redirect(f"{reverse('threads:detail', args=[thread.course_id, thread.pk])}#post-{post.pk}")
+            return redirect(post_url(post))
     else:
         error = ValidationError(form.errors.get("body", ["Write something to post."]))
     message = " ".join(error.messages)
     if request.htmx:
-        return HttpResponse(f'<p class="error" role="alert">{message}</p>', status=400)
+        return HttpResponse(format_html('<p class="error" role="alert">{}</p>', message), status=400)
     context = _detail_context(request, thread, error=message)
     return render(request, "annotations/threads/detail.html", context, status=400)
 
@@ -199,8 +218,7 @@ def post_edit(request: HttpRequest, post_pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            url = reverse("threads:detail", args=[post.thread.course_id, post.thread_id])
-            return redirect(f"{url}#post-{post.pk}")
+            return redirect(post_url(post))
     context = {"post": post, "thread": post.thread, "form": form, "revisions": post.revisions.all()}
     return render(request, "annotations/threads/edit.html", context, status=400 if form.errors else 200)
 
@@ -211,9 +229,7 @@ def post_delete(request: HttpRequest, post_pk: int) -> HttpResponse:
     post = _own_post(request, post_pk)
     services.post_delete(user=request.user, post=post)
     messages.success(request, "Your post is deleted; replies to it stay in place.")
-    return redirect(
-        f"{reverse('threads:detail', args=[post.thread.course_id, post.thread_id])}#post-{post.pk}"
-    )
+    return redirect(post_url(post))
 
 
 @login_required
@@ -224,8 +240,7 @@ def post_helpful(request: HttpRequest, post_pk: int) -> HttpResponse:
     if request.htmx:
         post = selectors.post_list(request.user).get(pk=post.pk)
         return render(request, "annotations/threads/_helpful.html", {"post": post})
-    url = reverse("threads:detail", args=[post.thread.course_id, post.thread_id])
-    return redirect(f"{url}#post-{post.pk}")
+    return redirect(post_url(post))
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from annotations.models import Annotation, AnnotationReply
 from annotations.models.annotation import Motivation, Visibility
+from annotations.views.annotate import NOTES_PER_PARAGRAPH
 from tests.factories import AnnotationFactory
 from tests.helpers import queries_for
 
@@ -260,22 +261,23 @@ def test_a_busy_paragraph_shows_your_own_notes_first_then_the_newest_and_links_t
         for n, writer in enumerate([groupmate, other_group_student] * 4)
     ]
     AnnotationFactory(
-        course=course, author=groupmate, visibility=Visibility.PRIVATE, body="Not yours to see."
+        course=course, author=groupmate, visibility=Visibility.PRIVATE, body_html="<p>Not yours to see.</p>"
     )
 
     response = as_author.get(reading_url)
 
     text = response.content.decode()
     first = response.context["blocks"][0]["paragraphs"][0]
-    newest = sorted(others, key=lambda note: (note.created_at, note.pk), reverse=True)[:4]
+    shown = NOTES_PER_PARAGRAPH
+    newest = sorted(others, key=lambda note: (note.created_at, note.pk), reverse=True)[: shown - 1]
     assert {placed.annotation for placed in first.notes} == {own, *newest}
-    assert (first.note_total, first.more_notes) == (9, 4)
+    assert (first.note_total, first.more_notes) == (9, 9 - shown)
     assert "Mine, written first." in text
     assert "Classmate note 7." in text
     assert "Classmate note 0." not in text
     assert "Not yours to see." not in text
     link = reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": first.paragraph.anchor})
-    assert f'<a href="{link}">All 9 notes on paragraph 1</a> (4 more)' in text
+    assert f'<a href="{link}">All 9 notes on paragraph 1</a> ({9 - shown} more)' in text
     assert "9 notes you can see." in text
 
 
@@ -326,3 +328,73 @@ def test_the_paragraph_page_runs_a_fixed_number_of_queries(as_author, course, au
         note.replies.create(author=author, body="r", body_html="<p>r</p>")
 
     assert queries_for(as_author, url) == before
+
+
+def test_a_paragraph_with_more_notes_than_the_cap_is_counted_as_more_than_the_cap(
+    as_author, course, groupmate, reading_url, monkeypatch
+):
+    monkeypatch.setattr("annotations.views.annotate.NOTE_COUNT_CAP", 6)
+    for n in range(8):
+        AnnotationFactory(course=course, author=groupmate, body_html=f"<p>Classmate note {n}.</p>")
+
+    response = as_author.get(reading_url)
+
+    text = response.content.decode()
+    first = response.context["blocks"][0]["paragraphs"][0]
+    assert len(first.notes) == NOTES_PER_PARAGRAPH
+    link = reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": first.paragraph.anchor})
+    assert f'<a href="{link}">All notes on paragraph 1</a> (more than 6)' in text
+    assert "More than 6 notes you can see." in text
+    assert "8 notes you can see on this paragraph." in as_author.get(link).content.decode()
+
+
+def test_the_reading_shows_a_notes_first_replies_and_links_to_the_rest_and_the_reply_form(
+    as_author, client, course, author, groupmate, reading_url
+):
+    note = AnnotationFactory(course=course, author=author)
+    for n in range(7):
+        note.replies.create(author=groupmate, body=f"Reply {n}", body_html=f"<p>Reply number {n}.</p>")
+
+    text = as_author.get(reading_url).content.decode()
+
+    notes_url = reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": note.paragraph_anchor})
+    assert [n for n in range(7) if f"Reply number {n}." in text] == list(range(NOTES_PER_PARAGRAPH))
+    assert f'<a href="{notes_url}?note={note.pk}#a-{note.pk}">All 7 replies, reply</a>' in text
+    assert f'action="{reverse("annotate:reply", kwargs={"pk": note.pk})}"' not in text
+    full = as_author.get(f"{notes_url}?note={note.pk}").content.decode()
+    assert all(f"Reply number {n}." in full for n in range(7))
+    assert f'action="{reverse("annotate:reply", kwargs={"pk": note.pk})}"' in full
+
+
+def test_a_reply_sends_its_writer_to_the_note_among_all_its_replies(client, course, author, groupmate):
+    note = AnnotationFactory(course=course, author=author)
+    client.force_login(groupmate)
+
+    response = client.post(reverse("annotate:reply", kwargs={"pk": note.pk}), {"body": "Seen it."})
+
+    notes_url = reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": note.paragraph_anchor})
+    assert response.url == f"{notes_url}?note={note.pk}#a-{note.pk}"
+    assert "Seen it." in client.get(response.url).content.decode()
+
+
+def test_a_link_to_a_note_opens_the_paragraph_page_that_holds_it(
+    as_author, course, author, groupmate, monkeypatch
+):
+    monkeypatch.setattr("annotations.views.annotate.NOTES_PER_PAGE", 2)
+    notes = [
+        AnnotationFactory(course=course, author=groupmate, body_html=f"<p>Note number {n}.</p>")
+        for n in range(5)
+    ]
+    hidden = AnnotationFactory(course=course, author=groupmate, visibility=Visibility.PRIVATE)
+    url = reverse("annotate:paragraph-notes", kwargs={"pk": course.pk, "anchor": "p-1"})
+
+    pages = [as_author.get(url, {"page": n}) for n in (1, 2, 3)]
+    linked = as_author.get(url, {"note": notes[4].pk})
+    not_seen = as_author.get(url, {"note": hidden.pk})
+
+    shown = [placed.annotation for page in pages for placed in page.context["notes"]]
+    assert shown == notes  # page by page, every note once, in reading order
+    assert linked.context["page"].number == 3
+    assert "Note number 4." in linked.content.decode()
+    assert not_seen.context["page"].number == 1
+    assert f'id="a-{hidden.pk}"' not in not_seen.content.decode()

@@ -511,6 +511,35 @@ def test_the_class_table_runs_as_many_queries_for_thirty_students_as_for_three(
     assert queries_for(client, url) == three
 
 
+def test_each_class_table_row_links_to_its_grade_page_with_the_override_and_who_graded(
+    client, course, dated, author, groupmate, ta, time_machine
+):
+    time_machine.move_to(when("2027-01-05T10:00"), tick=False)
+    assignment_services.grade_set(user=ta, assignment=dated, student=author, score=Decimal("7.5"))
+    html = (
+        signed_in(client, ta).get(reverse("assignments:progress", kwargs={"pk": dated.pk})).content.decode()
+    )
+
+    row = {
+        name: html[html.index(f'<th scope="row" class="student">{name}</th>') :]
+        for name in ("author", "groupmate")
+    }
+    author_row = row["author"][: row["author"].index("</tr>")]
+    groupmate_row = row["groupmate"][: row["groupmate"].index("</tr>")]
+    assert "<td>7.5</td>" in author_row
+    assert "<strong>7.5</strong>" in author_row
+    assert f"ta, {timezone.localtime(when('2027-01-05T10:00')):%-d %b %Y, %H:%M}" in author_row
+    assert (
+        f'href="{reverse("assignments:grade", kwargs={"pk": dated.pk, "user_id": author.pk})}"' in author_row
+    )
+    assert "<td>—</td>" in groupmate_row
+    assert "not yet" in groupmate_row
+    assert (
+        f'href="{reverse("assignments:grade", kwargs={"pk": dated.pk, "user_id": groupmate.pk})}"'
+        in groupmate_row
+    )
+
+
 def test_grade_page_links_to_the_neighbours(client, assignment, author, groupmate, other_group_student, ta):
     url = reverse("assignments:grade", kwargs={"pk": assignment.pk, "user_id": groupmate.pk})
     html = signed_in(client, ta).get(url).content.decode()

@@ -10,6 +10,7 @@ from annotations.models import Claim, Source
 from annotations.models.annotation import Visibility
 from annotations.models.challenges import Challenge, ChallengeResponse, Erratum, Stance
 from annotations.services import challenges as services
+from annotations.views import challenges as challenge_views
 from tests.helpers import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -282,3 +283,31 @@ def test_the_claim_page_runs_a_bounded_number_of_queries(
         more = dispute(groupmate if n % 2 else author, course, claim, source, argument=f"Point {n}")
         services.challenge_respond(user=groupmate, challenge=more, body=f"reply {n}")
     assert queries_for(client, claim_url(course, claim)) == before
+
+
+def test_the_claim_page_shows_its_challenges_fifty_at_a_time_newest_first(
+    client, course, author, groupmate, claim, source, monkeypatch
+):
+    monkeypatch.setattr(challenge_views, "CHALLENGES_PER_PAGE", 2)
+    filed = [dispute(author, course, claim, source, argument=f"Point number {n}.") for n in range(3)]
+    gone = dispute(groupmate, course, claim, source, argument="Withdrawn point.")
+    services.challenge_delete(user=groupmate, challenge=gone)
+    kept = dispute(groupmate, course, claim, source, argument="Answered point.")
+    services.challenge_respond(user=author, challenge=kept, body="An answer.")
+    services.challenge_delete(user=groupmate, challenge=kept)
+    client = signed_in(client, author)
+
+    first = client.get(claim_url(course, claim)).content.decode()
+    second = client.get(claim_url(course, claim) + "?page=2").content.decode()
+
+    assert "Challenges (4)" in first
+    assert "Page 1 of 2" in first
+    assert 'href="?page=2#challenges-heading"' in first
+    # The deleted challenge with a response heads its thread; the one without is gone.
+    assert "This challenge was deleted by its author." in first
+    assert "Point number 2." in first
+    assert "Point number 1." not in first
+    assert "Point number 1." in second
+    assert "Point number 0." in second
+    assert "Withdrawn point." not in first + second
+    assert [f'id="challenge-{c.pk}"' in second for c in filed] == [True, True, False]

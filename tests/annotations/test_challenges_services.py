@@ -276,7 +276,10 @@ def test_only_site_staff_confirm_an_erratum(instructor, curator, claim):
 
 
 def status_of(course, claim) -> str:
-    return services.evidence_for(course, [claim])[claim.pk].status
+    """The claim's status, the same whether the reasons are fetched or only counted."""
+    status = services.evidence_for(course, [claim])[claim.pk].status
+    assert services.evidence_for(course, [claim], reasons=False)[claim.pk].status == status
+    return status
 
 
 def test_an_unchallenged_claim(course, claim):
@@ -364,11 +367,30 @@ def test_evidence_for_many_claims_takes_two_queries(
 ):
     file(author, course, claim, sources=[source])
     claims = list(Claim.objects.filter(paragraph__document=course.reading))
-    with django_assert_num_queries(2):
-        evidence = services.evidence_for(course, claims)
-    assert evidence[claim.pk].status == EvidenceStatus.CONTESTED
-    assert evidence[second_claim.pk].status == EvidenceStatus.UNCHALLENGED
-    assert len(evidence) == len(claims)
+    for reasons in (True, False):
+        with django_assert_num_queries(2):
+            evidence = services.evidence_for(course, claims, reasons=reasons)
+        assert evidence[claim.pk].status == EvidenceStatus.CONTESTED
+        assert evidence[second_claim.pk].status == EvidenceStatus.UNCHALLENGED
+        assert len(evidence) == len(claims)
+
+
+def test_the_reasons_are_the_challenges_behind_the_winning_status_oldest_first(
+    course, author, groupmate, ta, claim, source
+):
+    first = file(author, course, claim, sources=[source])
+    second = file(groupmate, course, claim, stance=Stance.QUALIFIES, sources=[source])
+    open_one = file(author, course, claim, stance=Stance.NEEDS_CONTEXT)
+    services.challenge_resolve(user=ta, challenge=second, status="partly_upheld", expected_version=1)
+    services.challenge_resolve(user=ta, challenge=first, status="upheld", expected_version=1)
+
+    evidence = services.evidence_for(course, [claim])[claim.pk]
+    assert evidence.status == EvidenceStatus.DISPUTED
+    assert list(evidence.reasons) == [first, second]
+    assert open_one not in evidence.reasons
+    assert services.evidence_for(course, [claim], reasons=False)[claim.pk] == services.Evidence(
+        EvidenceStatus.DISPUTED
+    )
 
 
 def test_the_write_itself_refuses_a_version_that_moved_on(course, author, ta, claim, source):

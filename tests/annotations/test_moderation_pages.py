@@ -14,6 +14,7 @@ from annotations.models.moderated import ModerationState
 from annotations.models.moderation import ItemStatus
 from annotations.services import moderation as moderation_services
 from annotations.services import threads as thread_services
+from annotations.views import moderation as moderation_views
 from tests.helpers import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -425,6 +426,78 @@ def test_the_queue_runs_the_same_queries_for_2_and_20_items(
     assert page(client, queue_url(course)).count('name="item"') == 20
 
 
+def test_the_queue_pages_keep_the_filters_and_lose_no_item(
+    client, course, thread, author, groupmate, ungrouped_student, ta, monkeypatch
+):
+    monkeypatch.setattr(moderation_views, "QUEUE_PAGE_SIZE", 2)
+    posts = make_posts(thread, author, 5)
+    for n, p in enumerate(posts):
+        with time_machine.travel(dt.datetime(2026, 3, 1 + n, tzinfo=dt.UTC)):
+            moderation_services.flag_create(user=groupmate, target=p, reason="spam")
+    # The oldest is flagged twice, so it heads the queue.
+    moderation_services.flag_create(user=ungrouped_student, target=posts[4], reason="spam")
+    client.force_login(ta)
+
+    first = page(client, queue_url(course) + "?reason=spam&kind=post")
+    second = page(client, queue_url(course) + "?reason=spam&kind=post&page=2")
+    third = page(client, queue_url(course) + "?reason=spam&kind=post&page=3")
+
+    assert "5 items (5 open)" in first
+    assert "Page 1 of 3" in first
+    assert 'href="?reason=spam&amp;kind=post&amp;page=2"' in first
+    assert 'href="?reason=spam&amp;kind=post&amp;page=1"' in second
+    shown = [
+        sorted(
+            (n for n in range(5) if f"Post number {n}." in text),
+            key=lambda n, t=text: t.index(f"number {n}."),
+        )
+        for text in (first, second, third)
+    ]
+    assert shown == [[4, 0], [1, 2], [3]]
+    assert [text.count('name="item"') for text in (first, second, third)] == [2, 2, 1]
+
+
+def test_the_open_count_counts_the_whole_queue_when_every_status_is_shown(
+    client, course, thread, author, groupmate, ta, monkeypatch
+):
+    monkeypatch.setattr(moderation_views, "QUEUE_PAGE_SIZE", 1)
+    dealt_with, waiting, also_waiting = make_posts(thread, author, 3)
+    for p in (dealt_with, waiting, also_waiting):
+        moderation_services.flag_create(user=groupmate, target=p, reason="spam")
+    act(ta, ModerationItem.objects.get(post=dealt_with), "dismiss")
+    client.force_login(ta)
+
+    assert "3 items (2 open)" in page(client, queue_url(course) + "?status=all")
+    assert "1 item (0 open)" in page(client, queue_url(course) + "?status=closed")
+    assert "2 items (2 open)" in page(client, queue_url(course))
+
+
+def test_bulk_acts_on_a_later_page_return_to_that_page(
+    client, course, thread, author, groupmate, ta, monkeypatch
+):
+    monkeypatch.setattr(moderation_views, "QUEUE_PAGE_SIZE", 1)
+    posts = make_posts(thread, author, 2)
+    for p in posts:
+        moderation_services.flag_create(user=groupmate, target=p, reason="spam")
+    item = ModerationItem.objects.get(post=posts[1])
+    client.force_login(ta)
+    url = queue_url(course) + "?status=all&page=2"
+    assert "Post number 1." in page(client, url)
+
+    response = client.post(
+        url, {"action": "hide", "reason": "Spam.", "item": [item.pk], f"version_{item.pk}": item.version}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert list(
+        Post.objects.filter(pk__in=[p.pk for p in posts]).values_list("moderation", flat=True).order_by("pk")
+    ) == [
+        "published",
+        "hidden",
+    ]
+
+
 @pytest.mark.parametrize(
     ("who", "status"), [("groupmate", 403), ("author", 403), ("other_course_student", 404), ("outsider", 404)]
 )
@@ -491,6 +564,43 @@ def test_a_ta_premoderates_one_student_from_the_queue_page(client, course, threa
     client.force_login(groupmate)
     assert client.post(url, {"enabled": "on"}).status_code == 403
     assert Membership.objects.get(course=course, user=author).premoderated is False
+
+
+def test_the_queue_page_lists_pre_moderated_students_and_offers_the_others_in_one_form(
+    client, course, author, groupmate, ta
+):
+    moderation_services.membership_set_premoderated(
+        user=ta, membership=Membership.objects.get(course=course, user=author), enabled=True
+    )
+    client.force_login(ta)
+    text = page(client, queue_url(course))
+
+    assert "Stop pre-moderating author" in text
+    start = text.index('id="premod-student"')
+    options = text[start : text.index("</select>", start)]
+    assert f'<option value="{groupmate.pk}">groupmate</option>' in options
+    assert f'value="{author.pk}"' not in options
+    assert f'value="{ta.pk}"' not in options
+    section = text[text.index('id="students-heading"') :]
+    assert section.count("<form") == 2  # one switch per pre-moderated student, one choice for the rest
+
+
+def test_a_ta_premoderates_the_student_chosen_in_the_queue_form(client, course, author, groupmate, ta):
+    url = reverse("moderation:student-premoderation", args=[course.pk])
+    client.force_login(ta)
+
+    response = client.post(url, {"user_id": author.pk, "enabled": "on", "reason": "Spam."}, follow=True)
+
+    assert "author&#x27;s new work now waits for approval." in response.content.decode()
+    assert Membership.objects.get(course=course, user=author).premoderated is True
+    assert AuditEntry.objects.get(action="moderation.student_premoderation").reason == "Spam."
+    response = client.post(url, {"user_id": "", "enabled": "on"}, follow=True)
+    assert "Choose a student." in response.content.decode()
+    assert client.post(url, {"user_id": 999999, "enabled": "on"}).status_code == 404
+
+    client.force_login(groupmate)
+    assert client.post(url, {"user_id": author.pk}).status_code == 403
+    assert Membership.objects.get(course=course, user=author).premoderated is True
 
 
 # -- challenges and course sources --------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations.models import Claim, Notification, Post
+from annotations.services import moderation as moderation_services
 from annotations.services import threads as services
 
 
@@ -54,6 +57,26 @@ def test_the_list_shows_only_visible_threads(client, group_thread, other_group_s
     page = client.get(reverse("threads:list", args=[course.pk])).content.decode()
     assert "Whole course" in page
     assert "Group talk" not in page
+
+
+def test_the_list_filters_by_group_and_shows_nothing_for_a_group_that_is_not_a_number(
+    client, group_thread, author, group_a, course
+):
+    services.thread_create(user=author, course=course, title="Whole course", body="x")
+    client.force_login(author)
+    url = reverse("threads:list", args=[course.pk])
+
+    in_group = client.get(url, {"group": group_a.pk}).content.decode()
+    course_wide = client.get(url, {"group": "course"}).content.decode()
+    bogus = client.get(url, {"group": "<script>alert(1)</script>"})
+
+    assert "Group talk" in in_group
+    assert "Whole course" not in in_group
+    assert "Whole course" in course_wide
+    assert "Group talk" not in course_wide
+    assert bogus.status_code == 200
+    assert "Group talk" not in bogus.content.decode()
+    assert "Whole course" not in bogus.content.decode()
 
 
 def test_anonymous_is_sent_to_log_in(client, group_thread):
@@ -104,7 +127,7 @@ def test_a_reply_with_htmx_returns_the_fragment(client, group_thread, groupmate)
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.startswith('<li id="post-')
+    assert body.lstrip().startswith('<li id="post-')
     assert "Live reply" in body
     assert "<html" not in body
 
@@ -213,3 +236,93 @@ def test_site_staff_read_threads_and_posts_in_the_admin(client, group_thread, cu
     post = group_thread.posts.get()
     page = client.get(reverse("admin:annotations_post_change", args=[post.pk])).content.decode()
     assert "In the group" in page
+
+
+# -- pages of a long thread --------------------------------------------------------------
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of about four posts, so a few posts make a long thread."""
+    monkeypatch.setattr("annotations.views.threads.POSTS_PER_PAGE", 4)
+
+
+def _post_ids(page: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<li id="post-(\d+)" class="post">', page)]
+
+
+def test_a_long_thread_is_paged_and_the_pages_hold_every_post_once_with_replies_beside_parents(
+    client, group_thread, author, groupmate, small_pages
+):
+    first = group_thread.posts.get()
+    tops = [first] + [
+        services.post_create(user=author, thread=group_thread, body=f"Top {n}") for n in range(5)
+    ]
+    reply = services.post_create(user=groupmate, thread=group_thread, body="Reply to top 2", parent=tops[2])
+    nested = services.post_create(user=author, thread=group_thread, body="Reply to the reply", parent=reply)
+    client.force_login(groupmate)
+
+    page_one = client.get(detail_url(group_thread)).content.decode()
+    page_two = client.get(detail_url(group_thread), {"page": 2}).content.decode()
+    page_three = client.get(detail_url(group_thread), {"page": 3}).content.decode()
+
+    # Page one fills up to four posts without parting top 2 from its two replies.
+    assert _post_ids(page_one) == [tops[0].pk, tops[1].pk, tops[2].pk, reply.pk, nested.pk]
+    assert _post_ids(page_two) == [tops[3].pk, tops[4].pk, tops[5].pk]
+    assert _post_ids(page_three) == _post_ids(page_two)  # past the end: the last page
+    assert sorted(_post_ids(page_one) + _post_ids(page_two)) == sorted(
+        group_thread.posts.values_list("pk", flat=True)
+    )
+    assert "Page 1 of 2" in page_one
+    assert 'href="?page=2"' in page_one
+    assert "Reply to the reply" in page_one
+    assert "Top 4" in page_two
+    assert "Top 4" not in page_one
+
+
+def test_a_link_to_a_post_opens_the_page_that_holds_it(client, group_thread, author, groupmate, small_pages):
+    tops = [services.post_create(user=author, thread=group_thread, body=f"Top {n}") for n in range(6)]
+    reply = services.post_create(user=groupmate, thread=group_thread, body="Late reply", parent=tops[-1])
+    client.force_login(author)
+
+    response = client.get(detail_url(group_thread), {"post": reply.pk})
+
+    assert response.context["page"].number == 2
+    assert reply.pk in _post_ids(response.content.decode())
+    notification = Notification.objects.get(recipient=author, kind="reply")
+    assert notification.url == f"{detail_url(group_thread)}?post={reply.pk}#post-{reply.pk}"
+    assert client.get(reverse("notifications:open", args=[notification.pk])).url == notification.url
+
+
+def test_a_notification_written_before_threads_were_paged_opens_the_posts_page(
+    client, group_thread, author, groupmate
+):
+    reply = services.post_create(
+        user=groupmate, thread=group_thread, body="Hi", parent=group_thread.posts.get()
+    )
+    notification = Notification.objects.get(recipient=author, kind="reply")
+    notification.url = f"{detail_url(group_thread)}#post-{reply.pk}"
+    notification.save()
+    client.force_login(author)
+
+    response = client.get(reverse("notifications:open", args=[notification.pk]))
+
+    assert response.url == f"{detail_url(group_thread)}?post={reply.pk}#post-{reply.pk}"
+
+
+def test_a_link_to_a_post_the_reader_may_not_see_opens_the_first_page_and_shows_nothing_of_it(
+    client, group_thread, author, groupmate, instructor, small_pages
+):
+    moderation_services.course_set_premoderation(user=instructor, course=group_thread.course, enabled=True)
+    for n in range(6):
+        services.post_create(user=author, thread=group_thread, body=f"Waiting {n}")
+    waiting = Post.objects.get(body="Waiting 5")
+    client.force_login(groupmate)
+
+    response = client.get(detail_url(group_thread), {"post": waiting.pk})
+
+    text = response.content.decode()
+    assert response.context["page"].number == 1
+    assert "Waiting" not in text
+    assert "In the group" in text
+    assert not response.context["page"].has_other_pages()
