@@ -7,8 +7,12 @@ matched on that expression, served by a GIN expression index built from the same
 (migration ``0010_search_indexes``, PostgreSQL only) so that the planner matches the two.
 Annotations, a million rows at a large university, are matched on a stored column instead
 (``search_vector``, kept by a trigger: migration ``0013_annotation_search_vector``), so that
-ranking the matches reads each vector rather than parsing each note again. Results are
-ranked by relevance, then by the primary key (newest first) to keep the order stable.
+ranking the matches reads each vector rather than parsing each note again. Its GIN index is
+keyed by course as well (``btree_gin``, migration ``0015_annotation_course_search_index``):
+a common word in one course costs that course's matches, not the whole table's. The index
+can use the course only when it is compared as a bigint, which is why the visibility rule
+and the API's course filter type their course ids. Results are ranked by relevance, then
+by the primary key (newest first) to keep the order stable.
 
 On SQLite, which has neither ``to_tsvector`` nor GIN, the documented fallback: every word
 and every "quoted phrase" must appear in one of the fields, ignoring case; a word or a
@@ -73,7 +77,7 @@ class StoredVector(Expression):
 
 
 CLAIMS = Searchable(("quote", "paraphrase", "note"), "claim_search_idx")
-# Its expression index (0010) gave way to the stored column (0013).
+# Its expression index (0010) gave way to the stored column (0013), indexed with the course (0015).
 ANNOTATIONS = Searchable(("body", "exact"), "annotation_search_idx", "search_vector", "annotation_vector_idx")
 SOURCES = Searchable(("title", "authors", "raw"), "source_search_idx")
 

@@ -8,7 +8,8 @@ it, whatever they try; someone who sees it but may not change it gets a 403.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, QuerySet, Value
+from django.db.models.functions import Cast
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -39,7 +40,7 @@ ORDERINGS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 class AnnotationFilter(django_filters.FilterSet):
-    course = IdFilter(field_name="course_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", method="filter_course")
     group = IdFilter(field_name="group_id", lookup_expr="exact")
     paragraph = django_filters.CharFilter(
         field_name="paragraph_anchor", lookup_expr="exact", label="Paragraph anchor"
@@ -71,6 +72,11 @@ class AnnotationFilter(django_filters.FilterSet):
     class Meta:
         model = Annotation
         fields: list[str] = []
+
+    def filter_course(self, queryset: QuerySet[Annotation], name: str, value: int) -> QuerySet[Annotation]:
+        # Typed as the column (bigint), not as a plain integer literal: only then can the
+        # search's GIN index, keyed by course and words (btree_gin), use the course.
+        return queryset.filter(course_id=Cast(Value(value), BigIntegerField()))
 
     def filter_author(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return selectors.authored_by(self.request.user, queryset, value.strip())

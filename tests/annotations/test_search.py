@@ -6,6 +6,7 @@ the GIN indexes are PostgreSQL's (SQLite's fallback matches every word, ignoring
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -13,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
+from annotations import selectors
 from annotations.models import Annotation
 from annotations.search import ANNOTATIONS, StoredVector, annotations_matching
 from tests.factories import AnnotationFactory, ClaimFactory, SourceFactory
@@ -105,6 +107,25 @@ def test_the_annotations_search_uses_its_gin_index(author, notes):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = rows.explain()
     assert ANNOTATIONS.column_index_name in plan
+
+
+@postgresql_only
+def test_a_students_search_reads_the_index_by_course_and_words(author, notes):
+    rows = annotations_matching(selectors.visible_annotations(author), "treaty", rank=True)
+    with connection.cursor() as cursor:
+        # A handful of rows: the course's btree indexes would rightly win here. Dropped inside
+        # the test's transaction, so the plan shows whether the search index can use the course.
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'annotations_annotation' "
+            "AND indexname NOT IN (%s, 'annotations_annotation_pkey')",
+            [ANNOTATIONS.column_index_name],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = rows.explain()
+    # The course's notes with the word, from the index alone: not every note with the word.
+    assert re.search(rf"{ANNOTATIONS.column_index_name}.*\n\s*Index Cond: \(\(course_id = ", plan), plan
 
 
 def stored_vector(pk: int) -> str | None:
