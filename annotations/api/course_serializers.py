@@ -104,6 +104,11 @@ class JoiningSerializer(serializers.Serializer):
     enabled = serializers.BooleanField(help_text="Whether students may join with the course's code.")
 
 
+@extend_schema_field({"type": "string", "anyOf": [{"format": "email"}, {"maxLength": 0}]})
+class OptionalEmailField(serializers.CharField):
+    """An address, or ``""`` where the user gave none: the schema says so (``""`` is no email)."""
+
+
 class MemberSerializer(serializers.Serializer):
     """One member of a course; the optional fields go to the course's staff only."""
 
@@ -111,7 +116,7 @@ class MemberSerializer(serializers.Serializer):
     username = serializers.CharField(source="user.username")
     name = serializers.CharField(source="user.get_full_name")
     role = serializers.ChoiceField(choices=Role.choices)
-    email = serializers.EmailField(source="user.email", required=False, help_text="Staff only.")
+    email = OptionalEmailField(source="user.email", required=False, help_text="Staff only.")
     group = GroupRefSerializer(required=False, allow_null=True, help_text="Staff only.")
     joined_at = serializers.DateTimeField(required=False, help_text="Staff only.")
 

@@ -50,6 +50,7 @@ from annotations.api.course_serializers import (
     MemberSerializer,
     MemberUpdateSerializer,
 )
+from annotations.api.filters import IdFilter
 from annotations.models import Course, CourseGroup, Membership
 from annotations.models.courses import Role
 from annotations.services import courses as services
@@ -82,7 +83,7 @@ class CourseFilter(django_filters.FilterSet):
 
 class MemberFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(field_name="role", lookup_expr="exact", choices=Role.choices)
-    group = django_filters.NumberFilter(field_name="group_id", lookup_expr="exact")
+    group = IdFilter(field_name="group_id", lookup_expr="exact")
 
     class Meta:
         model = Membership
@@ -90,7 +91,7 @@ class MemberFilter(django_filters.FilterSet):
 
 
 class GroupFilter(django_filters.FilterSet):
-    course = django_filters.NumberFilter(field_name="course_id", lookup_expr="exact")
+    course = IdFilter(field_name="course_id", lookup_expr="exact")
 
     class Meta:
         model = CourseGroup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotations.api.moderation import ModeratedFields
@@ -18,7 +19,7 @@ from annotations.models import (
 
 class SectionSerializer(serializers.ModelSerializer):
     document = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
 
     class Meta:
         model = Section
@@ -81,9 +82,14 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+@extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}]})
+class OptionalURLField(serializers.CharField):
+    """A URL, or ``""`` where none is recorded: the schema says so (``""`` is no URI)."""
+
+
 class SourceSerializer(ModeratedFields, serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:source-detail", lookup_field="key")
-    link = serializers.URLField(source="url", read_only=True)
+    link = OptionalURLField(source="url", read_only=True)
     citation = serializers.CharField(read_only=True)
     course = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     added_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
