@@ -47,7 +47,8 @@ def production_env(
     WhiteNoise from ``static_root``, which :func:`collect_static` fills. The variables named in
     ``without`` are left out of ``base``; ``overrides`` are set last.
     """
-    leave_out = {"DEBUG", "DATABASE_REPLICA_URL", *without}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own switch, never a server's.
+    leave_out = {"DEBUG", "DATABASE_REPLICA_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", *without}
     env = {k: v for k, v in base.items() if k not in leave_out}
     env.update(
         DEBUG="false",

@@ -45,6 +45,7 @@ from annotations.services import moderation as moderation_services
 from annotations.services import reading_load
 from annotations.services import sources as source_services
 from annotations.services import threads as thread_services
+from annotations.views.annotate import NOTES_PER_PARAGRAPH
 from annotations.views.threads import POSTS_PER_PAGE
 from tests.e2e.xss_payloads import PAYLOADS, Payload, short
 from timeline.models import Event
@@ -115,6 +116,8 @@ class World:
     course: Course
     fields: dict[str, list[Payload]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    # The paragraph of each note written (in the order of its payload).
+    note_anchors: list[str] = field(default_factory=list)
 
     def put(self, name: str, payloads: Iterable[Payload]) -> None:
         self.fields.setdefault(name, []).extend(payloads)
@@ -205,6 +208,7 @@ def write_annotations(world: World, cast: Cast) -> tuple[list[Annotation], list[
             )
         )  # fmt: skip
     world.put("annotation", PAYLOADS)
+    world.note_anchors = [note.paragraph_anchor for note in notes]
     world.put("tags", short(50))
     replies = window(40, 40)
     for note, payload in zip(notes, replies, strict=False):
@@ -479,9 +483,29 @@ def visits(world: World) -> list[Visit]:
     # Each of the two threads holds half the posts, and its opening post.
     thread_pages = math.ceil((len(PAYLOADS) // 2 + 2) / POSTS_PER_PAGE)
     course_words = m("course")
+    # The reading shows the newest few notes of each paragraph (all student1's); the others
+    # are on their paragraph's own page.
+    by_anchor: dict[str, list[int]] = {}
+    for index, anchor in enumerate(world.note_anchors):
+        by_anchor.setdefault(anchor, []).append(index)
+    on_reading = sorted(i for ids in by_anchor.values() for i in ids[-NOTES_PER_PARAGRAPH:])
+    notes, replies, tags = m("annotation"), m("reply"), m("tags")
+
+    def of_notes(ids: list[int], *, with_tags: bool = True) -> list[str]:
+        found = [notes[i] for i in ids] + [replies[i] for i in ids if i < len(replies)]
+        return found + (
+            [tags[j] for i in ids for j in (2 * i, 2 * i + 1) if j < len(tags)] if with_tags else []
+        )
+
+    paragraph_pages = [
+        Visit("student1", f"/courses/{c}/read/{anchor}/notes/", of_notes(ids))
+        for anchor, ids in by_anchor.items()
+        if len(ids) > NOTES_PER_PARAGRAPH
+    ]
     return [
         # A student of Group A, author of notes, sources, posts and event proposals.
-        Visit("student1", f"/courses/{c}/read/", course_words + m("annotation", "reply", "tags")),
+        Visit("student1", f"/courses/{c}/read/", course_words[:1] + of_notes(on_reading)),
+        *paragraph_pages,
         Visit("student1", f"/courses/{c}/claims/", course_words[:1]),
         Visit("student1", u["claim_a"], m("challenge", "citation", "response", "resolution")[::2]),
         Visit("student1", u["claim_b"], m("challenge")[1::2]),
@@ -506,11 +530,11 @@ def visits(world: World) -> list[Visit]:
         Visit("student1", reflect(f"/courses/{c}/threads/", "group"), []),
         Visit("student1", u["post_edit"], m("thread")[:1]),
         # A student of Group B.
-        Visit("student4", f"/courses/{c}/read/", m("annotation")[:60]),
+        Visit("student4", f"/courses/{c}/read/", [notes[i] for i in on_reading if i < 60]),
         Visit("student4", u["thread_course"], m("post")[2::2], pages=thread_pages),
         Visit("student4", u["assignment"], m("instructions")),
         # The course's staff.
-        Visit("instructor", f"/courses/{c}/read/", m("annotation", "reply")),
+        Visit("instructor", f"/courses/{c}/read/", of_notes(on_reading, with_tags=False)),
         Visit("instructor", u["claim_a"], m("challenge")[::2]),
         Visit("instructor", u["links"], m("link")),
         Visit("instructor", f"/courses/{c}/proposals/", m("event")[5:]),
