@@ -19,7 +19,9 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from annotations import selectors
 from annotations.grading import course_progress
@@ -72,10 +74,10 @@ def shared_challenges(user, course: Course) -> QuerySet[Challenge]:
 
 PARTICIPATION_KINDS = ("annotations", "challenges", "posts", "replies")
 PARTICIPATION_LABELS = {
-    "annotations": "Annotations",
-    "challenges": "Challenges",
-    "posts": "Discussion posts",
-    "replies": "Replies and responses",
+    "annotations": _("Annotations"),
+    "challenges": _("Challenges"),
+    "posts": _("Discussion posts"),
+    "replies": _("Replies and responses"),
 }
 
 
@@ -154,7 +156,7 @@ class Participation:
 
     @property
     def period_word(self) -> str:
-        return "Day" if self.by_day else "Week of"
+        return gettext("Day") if self.by_day else gettext("Week of")
 
     @property
     def kinds(self) -> list[tuple[str, str]]:
@@ -163,7 +165,7 @@ class Participation:
 
 def _period_label(period: dt.date) -> str:
     # Weeks are named by their Monday, as the table does; the axis title says "Week of".
-    return f"{period:%d %b}"
+    return dateformat.format(period, "d M")
 
 
 def participation(user, course: Course, today: dt.date | None = None) -> Participation:
@@ -340,7 +342,7 @@ def _open_challenges(user, course: Course) -> OpenItems:
     oldest = rows.select_related("claim", "author").order_by("created_at", "pk")[:OPEN_ITEMS_SHOWN]
     return OpenItems(
         key="challenges",
-        title="Open challenges",
+        title=_("Open challenges"),
         count=rows.count(),
         items=[
             OpenItem(
@@ -362,7 +364,7 @@ def _proposed_links(user, course: Course) -> OpenItems:
     review = reverse("links:review", kwargs={"pk": course.pk})
     return OpenItems(
         key="links",
-        title="Proposed claim–event links",
+        title=_("Proposed claim–event links"),
         count=rows.count(),
         items=[
             OpenItem(
@@ -382,7 +384,7 @@ def _proposed_events(user, course: Course) -> OpenItems:
     review = reverse("links:review", kwargs={"pk": course.pk})
     return OpenItems(
         key="events",
-        title="Proposed events",
+        title=_("Proposed events"),
         count=rows.count(),
         items=[
             OpenItem(
@@ -414,7 +416,7 @@ def _review_queue(user, course: Course) -> OpenItems:
 
     return OpenItems(
         key="moderation",
-        title="Review queue",
+        title=_("Review queue"),
         count=rows.count(),
         items=[OpenItem(text(item), queue, item.opened_at) for item in first],
         all_url=queue,

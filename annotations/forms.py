@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models import Claim, ClaimEventLink, CourseGroup, Document, Section, Source
@@ -451,7 +452,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 CLAIM_KEYS_SPLIT = re.compile(r"[\s,;]+")
-UNKNOWN_CLAIMS = "No claim of the course's reading has these keys: {}."
+UNKNOWN_CLAIMS = gettext_noop("No claim of the course's reading has these keys: {}.")
 
 
 class AssignmentForm(forms.Form):
@@ -563,7 +564,7 @@ class AssignmentForm(forms.Form):
         found = {claim.key: claim for claim in self.course_claims.filter(key__in=keys)}
         unknown = [key for key in keys if key not in found]
         if unknown:
-            raise ValidationError(UNKNOWN_CLAIMS.format(", ".join(unknown)))
+            raise ValidationError(gettext(UNKNOWN_CLAIMS).format(", ".join(unknown)))
         return [found[key] for key in keys]
 
 
@@ -619,7 +620,7 @@ class FlagForm(forms.Form):
     text = forms.CharField(
         required=False,
         max_length=500,
-        label="What is wrong (required for “other”)",
+        label=_("What is wrong (required for “other”)"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -628,25 +629,27 @@ class QueueFilterForm(forms.Form):
     """The review queue's filters (a GET form: every field optional)."""
 
     status = forms.ChoiceField(
-        required=False, choices=[("open", "open"), ("closed", "closed"), ("all", "all")], initial="open"
+        required=False,
+        choices=[("open", _("open")), ("closed", _("closed")), ("all", _("all"))],
+        initial="open",
     )
     kind = forms.ChoiceField(
-        required=False, label="Type", choices=[("", "any")] + [(k, k) for k in MODERATED_KINDS]
+        required=False, label=_("Type"), choices=[("", _("any"))] + [(k, k) for k in MODERATED_KINDS]
     )
-    reason = forms.ChoiceField(required=False, choices=[("", "any"), *FlagReason.choices])
-    author = forms.CharField(required=False, max_length=150, label="Author (username)")
+    reason = forms.ChoiceField(required=False, choices=[("", _("any")), *FlagReason.choices])
+    author = forms.CharField(required=False, max_length=150, label=_("Author (username)"))
     opened_from = forms.DateField(
-        required=False, label="Opened from", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Opened from"), widget=forms.DateInput(attrs={"type": "date"})
     )
     opened_to = forms.DateField(
-        required=False, label="Opened to", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Opened to"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
 
 class HideForm(forms.Form):
-    reason = forms.CharField(max_length=1000, label="Why (its author will read this)")
+    reason = forms.CharField(max_length=1000, label=_("Why (its author will read this)"))
 
 
 class PremoderationForm(forms.Form):
     enabled = forms.BooleanField(required=False)
-    reason = forms.CharField(required=False, max_length=1000, label="Reason (optional)")
+    reason = forms.CharField(required=False, max_length=1000, label=_("Reason (optional)"))

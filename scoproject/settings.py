@@ -215,6 +215,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "annotations.context_processors.unread_notifications",
@@ -244,6 +245,17 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The interface speaks these; LocaleMiddleware picks one from the switch's cookie or the
+# browser's Accept-Language, falling back to English.
+LANGUAGES = [
+    ("en", "English"),
+    ("zh-hans", "简体中文"),
+    ("ru", "Русский"),
+]
+LOCALE_PATHS = [BASE_DIR / "scoproject" / "locale"]
+# Named date formats ("DATE_FORMAT", "DATETIME_FORMAT") follow the language; English keeps
+# the pages' "27 Nov 2026, 14:05".
+FORMAT_MODULE_PATH = ["scoproject.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -11,6 +11,8 @@ from scoproject import api, views
 
 urlpatterns = [
     path("health/", views.health, name="health"),
+    # The language switch posts here (Django's set_language), then returns to the page.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api.urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -14,7 +14,10 @@ import re
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import dateformat
+from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 _PARTIAL = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
 
@@ -71,12 +74,14 @@ def partial_iso(date: dt.date, precision: str) -> str:
 
 
 def partial_display(date: dt.date, precision: str) -> str:
-    """A human form: ``1996``, ``April 1996`` or ``26 April 1996``."""
+    """A human form in the active language: ``1996``, ``April 1996`` or ``26 April 1996``
+    (``апрель 1996 г.``, ``26 апреля 1996 г.`` in Russian)."""
     if precision == Precision.YEAR:
         return str(date.year)
     if precision == Precision.MONTH:
-        return f"{calendar.month_name[date.month]} {date.year}"
-    return f"{date.day} {calendar.month_name[date.month]} {date.year}"
+        return dateformat.format(date, get_format("YEAR_MONTH_FORMAT"))
+    # A format of its own, not DATE_FORMAT: English writes the month in full here.
+    return dateformat.format(date, pgettext("date known to the day", "j F Y"))
 
 
 def periods_disagree(stated: PartialDate, start: PartialDate, end: PartialDate | None = None) -> bool:

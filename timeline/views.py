@@ -6,6 +6,7 @@ from itertools import groupby
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from timeline import selectors
 from timeline.api.filters import EventFilter
@@ -43,9 +44,21 @@ def event_detail(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
+# The actor list's headings: a plural is its own word in other languages, not the label plus "s".
+ACTOR_KIND_HEADINGS = {
+    Actor.Kind.STATE: _("States"),
+    Actor.Kind.ORGANISATION: _("Organisations"),
+    Actor.Kind.PERSON: _("Persons"),
+    Actor.Kind.GROUP: _("Groups"),
+}
+
+
 def actor_list(request: HttpRequest) -> HttpResponse:
     actors = list(selectors.actor_list())
-    kinds = [(label, [a for a in actors if a.kind == value]) for value, label in Actor.Kind.choices]
+    kinds = [
+        (ACTOR_KIND_HEADINGS[value], [a for a in actors if a.kind == value])
+        for value, _label in Actor.Kind.choices
+    ]
     return render(request, "timeline/actor_list.html", {"nav": "actors", "kinds": kinds})
 
 

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from annotations.forms import SignupForm
@@ -43,7 +44,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         # Two back-ends are configured (axes, then Django's); the new account is Django's.
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
-            request, f"Welcome, {user.username}. Join your course with the code your instructor gave you."
+            request,
+            gettext("Welcome, %(username)s. Join your course with the code your instructor gave you.")
+            % {"username": user.username},
         )
         return redirect(_next_url(request))
     return render(

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import strip_spaces_between_tags
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
@@ -246,7 +246,7 @@ def annotation_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
-            messages.success(request, "Your annotation is saved.")
+            messages.success(request, gettext("Your annotation is saved."))
             return redirect(annotation.get_absolute_url())
     context = _reading_context(request, course, failed=(paragraph.anchor, form))
     context["failed_anchor"] = paragraph.anchor
@@ -284,7 +284,7 @@ def annotation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
-            messages.success(request, "Your annotation is updated.")
+            messages.success(request, gettext("Your annotation is updated."))
             return redirect(annotation.get_absolute_url())
     status = 400 if form.errors else 200
     return render(
@@ -300,7 +300,7 @@ def annotation_delete(request: HttpRequest, pk: int) -> HttpResponse:
     annotation = _own_annotation(request, pk)
     if request.method == "POST":
         services.annotation_delete(user=request.user, annotation=annotation)
-        messages.success(request, "Your annotation is deleted. Replies to it stay in the thread.")
+        messages.success(request, gettext("Your annotation is deleted. Replies to it stay in the thread."))
         return redirect(
             reverse("annotate:reading", kwargs={"pk": annotation.course_id})
             + f"#{annotation.paragraph_anchor}"
@@ -330,7 +330,7 @@ def reply_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
-            messages.success(request, "Your reply is posted.")
+            messages.success(request, gettext("Your reply is posted."))
             return redirect(_with_replies_url(annotation))
     return render(
         request,
@@ -359,7 +359,7 @@ def reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error, aliases={"start": "exact", "end": "exact"})
         else:
-            messages.success(request, "Your reply is updated.")
+            messages.success(request, gettext("Your reply is updated."))
             return redirect(_with_replies_url(reply.annotation))
     status = 400 if form.errors else 200
     return render(
@@ -375,6 +375,6 @@ def reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
     reply = _own_reply(request, pk)
     if request.method == "POST":
         services.reply_delete(user=request.user, reply=reply)
-        messages.success(request, "Your reply is deleted.")
+        messages.success(request, gettext("Your reply is deleted."))
         return redirect(_with_replies_url(reply.annotation))
     return render(request, "annotations/annotate/delete.html", {"reply": reply, "nav": "courses"})

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotations import grading, permissions, selectors
@@ -156,7 +157,9 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"The assignment “{assignment.title}” is set.")
+            messages.success(
+                request, gettext("The assignment “%(title)s” is set.") % {"title": assignment.title}
+            )
             return redirect(assignment)
     return _form_page(request, course, form, status=400)
 
@@ -184,7 +187,7 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             # The service set the refused values on the object; the page names the saved one.
             assignment.refresh_from_db()
         else:
-            messages.success(request, "The assignment is saved.")
+            messages.success(request, gettext("The assignment is saved."))
             return redirect(assignment)
     return _form_page(request, course, form, assignment, status=400)
 
@@ -200,7 +203,9 @@ def assignment_delete(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             errors = error.messages
         else:
-            messages.success(request, f"The assignment “{assignment.title}” is deleted.")
+            messages.success(
+                request, gettext("The assignment “%(title)s” is deleted.") % {"title": assignment.title}
+            )
             return redirect("assignments:list", pk=assignment.course_id)
     return render(
         request,
@@ -297,7 +302,9 @@ def extension_grant(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             student = form.cleaned_data["student"]
-            messages.success(request, f"{student.get_username()} has an extension.")
+            messages.success(
+                request, gettext("%(student)s has an extension.") % {"student": student.get_username()}
+            )
             return redirect(f"{assignment.get_absolute_url()}#extensions")
     context = _detail_context(request, assignment, extension_form=form)
     return render(request, "annotations/assignments/detail.html", context, status=400)
@@ -311,7 +318,10 @@ def extension_revoke(request: HttpRequest, pk: int, user_id: int) -> HttpRespons
     if extension is None:
         raise Http404("No such extension.")
     services.extension_revoke(user=request.user, extension=extension)
-    messages.success(request, f"{extension.student.get_username()}'s extension is revoked.")
+    messages.success(
+        request,
+        gettext("%(student)s's extension is revoked.") % {"student": extension.student.get_username()},
+    )
     return redirect(f"{assignment.get_absolute_url()}#extensions")
 
 
@@ -324,7 +334,9 @@ def grades_release(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "The grades are released: each student sees theirs and is notified.")
+        messages.success(
+            request, gettext("The grades are released: each student sees theirs and is notified.")
+        )
     return redirect(assignment)
 
 
@@ -337,7 +349,7 @@ def grades_withhold(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "The grades are withheld: students no longer see them.")
+        messages.success(request, gettext("The grades are withheld: students no longer see them."))
     return redirect(assignment)
 
 
@@ -509,7 +521,9 @@ def grade_edit(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
                 add_service_errors(form, error)
                 status = 400
             else:
-                messages.success(request, f"{student.get_username()}'s grade is saved.")
+                messages.success(
+                    request, gettext("%(student)s's grade is saved.") % {"student": student.get_username()}
+                )
                 return redirect("assignments:grade", pk=assignment.pk, user_id=student.pk)
         else:
             status = 400

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
@@ -31,7 +32,7 @@ from annotations.models.challenges import Challenge, ChallengeResponse
 from annotations.services import challenges as services
 
 CHALLENGES_PER_PAGE = 50
-STALE = (
+STALE = gettext_noop(
     "Someone else changed this challenge first. Here is its current state: decide again if you still wish to."
 )
 
@@ -143,7 +144,7 @@ def challenge_create(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error, aliases={"citations": "source_1"})
         else:
-            messages.success(request, "Your challenge is filed.")
+            messages.success(request, gettext("Your challenge is filed."))
             return redirect("challenges:claim", pk=course.pk, key=claim.key)
     context = _claim_context(request, course, claim, form=form)
     return render(request, "annotations/challenges/claim_detail.html", context, status=400)
@@ -174,7 +175,7 @@ def challenge_respond(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error, aliases={"citations": "source_1"})
         else:
-            messages.success(request, "Your response is posted.")
+            messages.success(request, gettext("Your response is posted."))
             return _back(challenge)
     return _page_again(request, challenge, 400, response_form=form)
 
@@ -184,7 +185,7 @@ def challenge_respond(request: HttpRequest, pk: int) -> HttpResponse:
 def challenge_delete(request: HttpRequest, pk: int) -> HttpResponse:
     challenge = selectors.challenge_for_user(request.user, pk)
     services.challenge_delete(user=request.user, challenge=challenge)
-    messages.success(request, "Your challenge is deleted.")
+    messages.success(request, gettext("Your challenge is deleted."))
     return _back(challenge)
 
 
@@ -206,12 +207,12 @@ def challenge_resolve(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_version=data["version"],
             )
         except services.Conflict:
-            messages.error(request, STALE)
+            messages.error(request, gettext(STALE))
             return _page_again(request, challenge, 409)
         except ValidationError as error:
             add_service_errors(form, error, aliases={"citations": "source_1"})
         else:
-            messages.success(request, "The challenge is resolved.")
+            messages.success(request, gettext("The challenge is resolved."))
             return _back(challenge)
     return _page_again(request, challenge, 400, resolve_form=form)
 
@@ -229,11 +230,11 @@ def challenge_reopen(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user, challenge=challenge, expected_version=form.cleaned_data["version"]
             )
         except services.Conflict:
-            messages.error(request, STALE)
+            messages.error(request, gettext(STALE))
             return _page_again(request, challenge, 409)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return _page_again(request, challenge, 400)
-        messages.success(request, "The challenge is open again.")
+        messages.success(request, gettext("The challenge is open again."))
         return _back(challenge)
     return _page_again(request, challenge, 400)

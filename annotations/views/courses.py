@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotations import permissions, selectors
@@ -96,9 +97,11 @@ def course_join(request: HttpRequest) -> HttpResponse:
         else:
             course = membership.course
             if created:
-                messages.success(request, f"You joined {course}.")
+                messages.success(request, gettext("You joined %(course)s.") % {"course": course})
             else:
-                messages.info(request, f"You are already a member of {course}.")
+                messages.info(
+                    request, gettext("You are already a member of %(course)s.") % {"course": course}
+                )
             return redirect(course)
     return _list_page(request, form, status=400)
 
@@ -117,7 +120,8 @@ def course_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"The course is created. Students join it with the code {course.join_code}.",
+                gettext("The course is created. Students join it with the code %(code)s.")
+                % {"code": course.join_code},
             )
             return redirect(course)
     return render(
@@ -257,7 +261,9 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def course_regenerate_code(request: HttpRequest, pk: int) -> HttpResponse:
     course = _managed_course(request, pk)
     code = services.course_regenerate_code(user=request.user, course=course)
-    messages.success(request, f"The new join code is {code}; the old one no longer works.")
+    messages.success(
+        request, gettext("The new join code is %(code)s; the old one no longer works.") % {"code": code}
+    )
     return _to_manage(course)
 
 
@@ -268,9 +274,13 @@ def course_joining(request: HttpRequest, pk: int) -> HttpResponse:
     enabled = forms.BooleanField(required=False).to_python(request.POST.get("enabled"))
     services.course_set_joining(user=request.user, course=course, enabled=enabled)
     if enabled:
-        messages.success(request, f"Joining is on: students can join with the code {course.join_code}.")
+        messages.success(
+            request,
+            gettext("Joining is on: students can join with the code %(join_code)s.")
+            % {"join_code": course.join_code},
+        )
     else:
-        messages.success(request, "Joining is off: the code no longer lets anyone join.")
+        messages.success(request, gettext("Joining is off: the code no longer lets anyone join."))
     return _to_manage(course)
 
 
@@ -347,7 +357,11 @@ def member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
             services.membership_remove(user=request.user, membership=membership)
         except ValidationError as error:
             return _confirm_page(request, {**context, "errors": error.messages}, status=400)
-        messages.success(request, f"{username} is no longer a member of {course.title}.")
+        messages.success(
+            request,
+            gettext("%(username)s is no longer a member of %(title)s.")
+            % {"username": username, "title": course.title},
+        )
         if membership.user_id == request.user.pk:
             return redirect("courses:list")
         return _to_manage(course)
@@ -400,6 +414,6 @@ def group_delete(request: HttpRequest, pk: int, group_id: int) -> HttpResponse:
             services.group_delete(user=request.user, group=group)
         except ValidationError as error:
             return _confirm_page(request, {**context, "errors": error.messages}, status=400)
-        messages.success(request, f"The group {group.name} is deleted.")
+        messages.success(request, gettext("The group %(name)s is deleted.") % {"name": group.name})
         return _to_manage(course)
     return _confirm_page(request, context)

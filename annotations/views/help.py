@@ -12,6 +12,8 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _
 from django.views.decorators.http import require_safe
 
 from annotations.models.annotation import Visibility
@@ -31,13 +33,14 @@ def evidence_order() -> list[EvidenceStatus]:
 
 
 # Each topic: its address's last part, its title and a line for the index, in reading order.
+# The words are marked for translation here and translated per request in `_context`.
 TOPICS: dict[str, tuple[str, str]] = {
-    "annotations": ("Annotations", "Notes on the reading: who sees them, and how to select text with a mouse or a keyboard."),
-    "challenges": ("Challenges", "Making a case about a claim: stances, sources, responses and how staff resolve it."),
-    "evidence": ("Evidence status", "What “unchallenged”, “contested”, “disputed”, “supported” and “corrected” mean, and how a claim gets one."),
-    "assignments": ("Assignments and grades", "What counts toward an assignment, due dates, the late window, extensions, scores and released grades."),
-    "moderation": ("Flags and moderation", "Reporting work, what hiding does, and work that waits for approval."),
-    "instructors": ("For instructors", "Setting up a course: the join code, groups, assignments and moderation."),
+    "annotations": (_("Annotations"), _("Notes on the reading: who sees them, and how to select text with a mouse or a keyboard.")),
+    "challenges": (_("Challenges"), _("Making a case about a claim: stances, sources, responses and how staff resolve it.")),
+    "evidence": (_("Evidence status"), _("What “unchallenged”, “contested”, “disputed”, “supported” and “corrected” mean, and how a claim gets one.")),
+    "assignments": (_("Assignments and grades"), _("What counts toward an assignment, due dates, the late window, extensions, scores and released grades.")),
+    "moderation": (_("Flags and moderation"), _("Reporting work, what hiding does, and work that waits for approval.")),
+    "instructors": (_("For instructors"), _("Setting up a course: the join code, groups, assignments and moderation.")),
 }  # fmt: skip
 
 
@@ -45,7 +48,7 @@ def _context(topic: str | None) -> dict[str, Any]:
     return {
         "nav": "help",
         "topic": topic,
-        "topics": [(slug, title, summary) for slug, (title, summary) in TOPICS.items()],
+        "topics": [(slug, gettext(title), gettext(summary)) for slug, (title, summary) in TOPICS.items()],
         "visibilities": Visibility.choices,
         "stances": Stance.choices,
         "resolutions": [c for c in ChallengeStatus.choices if c[0] != ChallengeStatus.OPEN],
@@ -68,5 +71,5 @@ def help_topic(request: HttpRequest, topic: str) -> HttpResponse:
     if topic not in TOPICS:
         raise Http404("No such help page.")
     context = _context(topic)
-    context["title"] = TOPICS[topic][0]
+    context["title"] = gettext(TOPICS[topic][0])
     return render(request, f"annotations/help/{topic}.html", context)

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
@@ -71,7 +72,7 @@ def claim_links(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Your link is proposed; the course's staff will review it.")
+            messages.success(request, gettext("Your link is proposed; the course's staff will review it."))
             return redirect("links:claim", pk=course.pk, key=claim.key)
     context = _claim_context(request, course, claim, form)
     return render(request, "annotations/links/claim.html", context, status=400)
@@ -103,7 +104,7 @@ def link_decide(request: HttpRequest, pk: int, proposal_pk: int) -> HttpResponse
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Link accepted." if accept else "Link declined.")
+        messages.success(request, gettext("Link accepted.") if accept else gettext("Link declined."))
     return _back(request, course, reverse("links:claim", kwargs={"pk": course.pk, "key": proposal.claim.key}))
 
 
@@ -120,7 +121,9 @@ def event_decide(request: HttpRequest, pk: int, proposal_pk: int) -> HttpRespons
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Event accepted into the timeline." if accept else "Event declined.")
+        messages.success(
+            request, gettext("Event accepted into the timeline.") if accept else gettext("Event declined.")
+        )
     return redirect("links:review", pk=course.pk)
 
 
@@ -162,7 +165,9 @@ def propose_event(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                messages.success(request, "Your event is proposed; the course's staff will review it.")
+                messages.success(
+                    request, gettext("Your event is proposed; the course's staff will review it.")
+                )
                 return redirect("links:course-timeline", pk=course.pk)
         status = 400
     mine = selectors.event_proposal_list(request.user).filter(course=course, proposer=request.user)

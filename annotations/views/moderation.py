@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
@@ -26,7 +27,7 @@ from annotations.models.moderation import MODERATED_KINDS, Action, Flag, ItemSta
 from annotations.services import moderation as services
 
 MODELS = {"annotation": Annotation, "post": Post, "challenge": Challenge, "source": Source}
-FLAGGED = "Thank you: the course's staff will review it."
+FLAGGED = gettext_noop("Thank you: the course's staff will review it.")
 QUEUE_PAGE_SIZE = 50
 
 
@@ -75,18 +76,18 @@ def flag(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse
     work = _work(request, course, kind, work_id)
     form = FlagForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a reason for the flag.")
+        messages.error(request, gettext("Choose a reason for the flag."))
         return _back(request, course.get_absolute_url())
     try:
         services.flag_create(
             user=request.user, target=work, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"]
         )
     except ValidationError as error:
-        messages.error(request, f"Not flagged: {_errors(error)}")
+        messages.error(request, gettext("Not flagged: %(errors)s") % {"errors": _errors(error)})
     except PermissionDenied:
         raise Http404("No such work.") from None
     else:
-        messages.success(request, FLAGGED)
+        messages.success(request, gettext(FLAGGED))
     return _back(request, course.get_absolute_url())
 
 
@@ -100,14 +101,14 @@ def hide(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse
     work = _work(request, course, kind, work_id)
     form = HideForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Not hidden: {services.NEEDS_REASON}")
+        messages.error(request, gettext("Not hidden: %(errors)s") % {"errors": services.NEEDS_REASON})
         return _back(request, course.get_absolute_url())
     try:
         services.hide(user=request.user, target=work, reason=form.cleaned_data["reason"])
     except ValidationError as error:
-        messages.error(request, f"Not hidden: {_errors(error)}")
+        messages.error(request, gettext("Not hidden: %(errors)s") % {"errors": _errors(error)})
     else:
-        messages.success(request, "Hidden. Its author and the course's staff still read it.")
+        messages.success(request, gettext("Hidden. Its author and the course's staff still read it."))
     return _back(request, course.get_absolute_url())
 
 
@@ -138,7 +139,10 @@ def act(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse:
         messages.error(request, _errors(error))
     else:
         messages.success(
-            request, "Restored." if action == Action.RESTORE else "Approved: everyone can read it now."
+            request,
+            gettext("Restored.")
+            if action == Action.RESTORE
+            else gettext("Approved: everyone can read it now."),
         )
     return _back(request, course.get_absolute_url())
 
@@ -237,13 +241,17 @@ def queue(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError:
             acts.append((item, item.version))
     if not acts:
-        messages.error(request, "Choose at least one item.")
+        messages.error(request, gettext("Choose at least one item."))
         return redirect("moderation:queue", pk=course.pk)
     outcomes = services.moderate_many(
         user=request.user, acts=acts, action=action, reason=request.POST.get("reason", "")
     )
     if all(outcome.done for outcome in outcomes):
-        messages.success(request, f"Done for {len(outcomes)} item{'s' if len(outcomes) != 1 else ''}.")
+        messages.success(
+            request,
+            ngettext("Done for %(count)d item.", "Done for %(count)d items.", len(outcomes))
+            % {"count": len(outcomes)},
+        )
         return redirect(request.get_full_path())
     for outcome in outcomes:
         outcome.item.refresh_from_db()
@@ -267,9 +275,9 @@ def course_premoderation(request: HttpRequest, pk: int) -> HttpResponse:
     services.course_set_premoderation(user=request.user, course=course, enabled=enabled)
     messages.success(
         request,
-        "Students' new work now waits for approval."
+        gettext("Students' new work now waits for approval.")
         if enabled
-        else "Pre-moderation is off: students' new work is published at once.",
+        else gettext("Pre-moderation is off: students' new work is published at once."),
     )
     return _back(request, f"/courses/{course.pk}/manage/")
 
@@ -297,9 +305,12 @@ def member_premoderation(request: HttpRequest, pk: int, user_id: int) -> HttpRes
         name = membership.user.get_username()
         messages.success(
             request,
-            f"{name}'s new work now waits for approval."
-            if enabled
-            else f"{name}'s new work is published at once.",
+            (
+                gettext("%(name)s's new work now waits for approval.")
+                if enabled
+                else gettext("%(name)s's new work is published at once.")
+            )
+            % {"name": name},
         )
     return _back(request, f"/courses/{course.pk}/moderation/")
 
@@ -311,7 +322,7 @@ def student_premoderation(request: HttpRequest, pk: int) -> HttpResponse:
     user_id = request.POST.get("user_id", "")
     if not user_id.isdigit():
         course = _staff_course(request, pk)
-        messages.error(request, "Choose a student.")
+        messages.error(request, gettext("Choose a student."))
         return _back(request, f"/courses/{course.pk}/moderation/")
     return member_premoderation(request, pk, int(user_id))
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from annotations.models.discussion import Delivery, NotificationKind
@@ -30,7 +31,13 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     marked = services.notification_mark_read(user=request.user)
-    messages.success(request, f"Marked {marked} notification(s) as read.")
+    messages.success(
+        request,
+        ngettext(
+            "Marked %(count)d notification(s) as read.", "Marked %(count)d notification(s) as read.", marked
+        )
+        % {"count": marked},
+    )
     return redirect("notifications:list")
 
 
@@ -71,6 +78,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 for message in errors:
                     form.add_error(name if name in form.fields else None, message)
         else:
-            messages.success(request, "Your notification preferences are saved.")
+            messages.success(request, gettext("Your notification preferences are saved."))
             return redirect("notifications:preferences")
     return render(request, "annotations/notifications/preferences.html", {"form": form})

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from annotations import permissions, selectors
@@ -20,8 +21,8 @@ from annotations.models import Course
 from annotations.services import sources as services
 from annotations.services.sources import ImportReport
 
-REUSED = "Already in the bibliography — reused: {citation}"
-ADDED = "Added: {citation}"
+REUSED = gettext_noop("Already in the bibliography — reused: {citation}")
+ADDED = gettext_noop("Added: {citation}")
 
 
 def _page(
@@ -76,7 +77,7 @@ def _add(request: HttpRequest, course: Course) -> HttpResponse:
             add_service_errors(form, error)
         else:
             message = ADDED if created else REUSED
-            messages.success(request, message.format(citation=source.citation))
+            messages.success(request, gettext(message).format(citation=source.citation))
             return redirect(f"{request.path}#{source.key}")
     return _page(request, course, add_form=form, status=400)
 

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from annotations import permissions, selectors
@@ -228,7 +229,7 @@ def post_edit(request: HttpRequest, post_pk: int) -> HttpResponse:
 def post_delete(request: HttpRequest, post_pk: int) -> HttpResponse:
     post = _own_post(request, post_pk)
     services.post_delete(user=request.user, post=post)
-    messages.success(request, "Your post is deleted; replies to it stay in place.")
+    messages.success(request, gettext("Your post is deleted; replies to it stay in place."))
     return redirect(post_url(post))
 
 
@@ -261,7 +262,7 @@ def thread_moderate(request: HttpRequest, pk: int, thread_pk: int) -> HttpRespon
         services.thread_move(user=request.user, thread=thread, group=form.cleaned_data["group"])
     else:
         return HttpResponse("Unknown action.", status=400)
-    messages.success(request, "The thread is updated.")
+    messages.success(request, gettext("The thread is updated."))
     return redirect("threads:detail", pk=thread.course_id, thread_pk=thread.pk)
 
 

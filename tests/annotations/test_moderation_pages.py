@@ -581,7 +581,8 @@ def test_the_queue_page_lists_pre_moderated_students_and_offers_the_others_in_on
     assert f'<option value="{groupmate.pk}">groupmate</option>' in options
     assert f'value="{author.pk}"' not in options
     assert f'value="{ta.pk}"' not in options
-    section = text[text.index('id="students-heading"') :]
+    start = text.index('id="students-heading"')
+    section = text[start : text.index("</section>", start)]
     assert section.count("<form") == 2  # one switch per pre-moderated student, one choice for the rest
 
 
