@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -58,12 +59,9 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server) -> Iterator[object]:
-    """A fresh page that records console errors and failed requests in ``page.problems``."""
-    reading_load(path=settings.DEFAULT_READING_DIR)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+def watched(page: Any) -> Any:
+    """``page``, recording its console errors, script errors, failed requests and error
+    answers in ``page.problems``."""
     page.problems = []
     page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
     page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
@@ -82,6 +80,15 @@ def page(browser, live_server) -> Iterator[object]:
             response.status >= 400 and page.problems.append(f"{response.status}: {response.url}")
         ),
     )
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    """A fresh page that records console errors and failed requests in ``page.problems``."""
+    reading_load(path=settings.DEFAULT_READING_DIR)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = watched(context.new_page())
     yield page
     context.close()
 

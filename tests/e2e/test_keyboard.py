@@ -19,7 +19,7 @@ from annotations.models import Annotation, Challenge, CourseGroup, ModerationIte
 from annotations.services import moderation as moderation_services
 from annotations.services import reading_load
 from annotations.services import threads as thread_services
-from tests.e2e.conftest import chromium_path
+from tests.e2e.conftest import chromium_path, watched
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -83,10 +83,7 @@ def caret_page(browser: Any, live_server: Any) -> Iterator[Any]:
         args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--enable-caret-browsing"],
     )
     context = caret_browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
-    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+    page = watched(context.new_page())
     yield page
     context.close()
     caret_browser.close()

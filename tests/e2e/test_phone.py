@@ -14,7 +14,7 @@ from django.conf import settings
 
 from annotations.models import Annotation, Assignment
 from annotations.services import reading_load
-from tests.e2e.conftest import ARTIFACTS, log_in
+from tests.e2e.conftest import ARTIFACTS, log_in, watched
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -35,8 +35,7 @@ OPEN_ALL_DETAILS = "() => document.querySelectorAll('details').forEach(details =
 
 @pytest.fixture
 def phone(browser: Any, live_server: Any) -> Iterator[Any]:
-    """A touch phone's page, 390×844, recording console errors and failed requests in
-    ``page.problems`` as the desktop page does."""
+    """A touch phone's page, 390×844, watched for problems as the desktop page is."""
     reading_load(path=settings.DEFAULT_READING_DIR)
     context = browser.new_context(
         base_url=live_server.url,
@@ -44,16 +43,7 @@ def phone(browser: Any, live_server: Any) -> Iterator[Any]:
         is_mobile=True,
         has_touch=True,
     )
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
-    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    page.on(
-        "response",
-        lambda response: (
-            response.status >= 400 and page.problems.append(f"{response.status}: {response.url}")
-        ),
-    )
+    page = watched(context.new_page())
     yield page
     context.close()
 
