@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.anchoring import SelectorError, target_for
@@ -17,16 +18,18 @@ from annotations.models.moderated import ModerationState
 from annotations.services.assignments import is_anonymous_work
 from annotations.services.moderation import hold, premoderated
 
-NOT_A_MEMBER = "Only members of this course can annotate in it."
-NOT_YOURS = "Only the author can change or delete this."
-NOT_IN_READING = "This paragraph is not part of the course's reading."
-CLAIM_ELSEWHERE = "This claim is in another paragraph."
-CLAIM_OUTSIDE_SPAN = "The selected text does not fall inside this claim's quote."
-NO_GROUP = "You are not in a group of this course, so you cannot share with a group: choose “only me” or “the whole course”."
-EMPTY_REPLY = "Write something to reply."
-CANNOT_REPLY = "You cannot reply to this annotation."
-TOO_MANY_TAGS = "Use at most 10 tags."
-TAG_TOO_LONG = "A tag has at most 50 characters: “{tag}…” is longer."
+NOT_A_MEMBER = _("Only members of this course can annotate in it.")
+NOT_YOURS = _("Only the author can change or delete this.")
+NOT_IN_READING = _("This paragraph is not part of the course's reading.")
+CLAIM_ELSEWHERE = _("This claim is in another paragraph.")
+CLAIM_OUTSIDE_SPAN = _("The selected text does not fall inside this claim's quote.")
+NO_GROUP = _(
+    "You are not in a group of this course, so you cannot share with a group: choose “only me” or “the whole course”."
+)
+EMPTY_REPLY = _("Write something to reply.")
+CANNOT_REPLY = _("You cannot reply to this annotation.")
+TOO_MANY_TAGS = _("Use at most 10 tags.")
+TAG_TOO_LONG = _("A tag has at most 50 characters: “{tag}…” is longer.")
 MAX_TAGS = 10
 
 

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.markdown import render
@@ -21,22 +22,24 @@ from annotations.models.courses import Role
 from annotations.models.discussion import NotificationKind
 from annotations.services.moderation import audit
 
-NOT_INSTRUCTOR = "Only the course's instructors can set, change or release assignments."
-NOT_STAFF = "Only the course's TAs and instructors can grade or grant extensions."
-NOTHING_REQUIRED = "Ask for at least one piece of work: annotations, challenges, sources, replies or links."
-DUE_BEFORE_OPEN = "The due date must come after the opening date."
-LATE_BEFORE_DUE = "The late window must end after the due date."
-SECTION_ELSEWHERE = "These sections are not part of the course's reading: {}."
-CLAIM_ELSEWHERE = "These claims are not part of the course's reading: {}."
-HAS_GRADES = "This assignment has grades; it cannot be deleted. Change its dates or requirements instead."
-NOT_A_STUDENT = "{} is not a student of this course."
-EXTENSION_TOO_EARLY = "An extension must end after the assignment's due date ({})."
-SCORE_TOO_HIGH = "A score cannot be more than the assignment's {} points."
-SCORE_NEGATIVE = "A score cannot be negative."
-SCORE_NOT_A_NUMBER = "Give the score as a number, such as 8 or 7.5, or leave it empty."
-CONFLICT = "Someone else changed this grade first; here is its current state."
-ALREADY_RELEASED = "The grades of this assignment are already released."
-NOT_RELEASED = "The grades of this assignment are not released."
+NOT_INSTRUCTOR = _("Only the course's instructors can set, change or release assignments.")
+NOT_STAFF = _("Only the course's TAs and instructors can grade or grant extensions.")
+NOTHING_REQUIRED = _(
+    "Ask for at least one piece of work: annotations, challenges, sources, replies or links."
+)
+DUE_BEFORE_OPEN = _("The due date must come after the opening date.")
+LATE_BEFORE_DUE = _("The late window must end after the due date.")
+SECTION_ELSEWHERE = _("These sections are not part of the course's reading: {}.")
+CLAIM_ELSEWHERE = _("These claims are not part of the course's reading: {}.")
+HAS_GRADES = _("This assignment has grades; it cannot be deleted. Change its dates or requirements instead.")
+NOT_A_STUDENT = _("{} is not a student of this course.")
+EXTENSION_TOO_EARLY = _("An extension must end after the assignment's due date ({}).")
+SCORE_TOO_HIGH = _("A score cannot be more than the assignment's {} points.")
+SCORE_NEGATIVE = _("A score cannot be negative.")
+SCORE_NOT_A_NUMBER = _("Give the score as a number, such as 8 or 7.5, or leave it empty.")
+CONFLICT = _("Someone else changed this grade first; here is its current state.")
+ALREADY_RELEASED = _("The grades of this assignment are already released.")
+NOT_RELEASED = _("The grades of this assignment are not released.")
 
 EDITABLE = (
     "title",

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.markdown import render
@@ -32,21 +33,21 @@ from annotations.services.annotations import NO_GROUP, NOT_YOURS
 from annotations.services.assignments import is_anonymous_work
 from annotations.services.moderation import hold, premoderated
 
-NOT_A_MEMBER = "Only members of this course can challenge claims in it."
-NOT_IN_READING = "This claim is not part of the course's reading."
-NEEDS_SOURCE = "A challenge that disputes or qualifies a claim must cite at least one source."
-UNKNOWN_SOURCE = "You cannot cite this source here."
-DUPLICATE_SOURCE = "Cite each source once."
-EMPTY_ARGUMENT = "Write your argument."
-EMPTY_RESPONSE = "Write something to respond."
-CANNOT_RESPOND = "You cannot respond to this challenge."
-NOT_STAFF = "Only the course's TAs and instructors can resolve or reopen a challenge."
-NOT_A_RESOLUTION = "Resolve a challenge as upheld, partly upheld or rejected."
-ALREADY_OPEN = "This challenge is already open."
-CONFLICT = "Someone else changed this challenge's status first; here is its current state."
-NOT_SITE_STAFF = "Only site staff can confirm an erratum."
-ALREADY_CORRECTED = "This claim already has an erratum."
-EMPTY_ERRATUM = "Say what is wrong in the claim, and the correction."
+NOT_A_MEMBER = _("Only members of this course can challenge claims in it.")
+NOT_IN_READING = _("This claim is not part of the course's reading.")
+NEEDS_SOURCE = _("A challenge that disputes or qualifies a claim must cite at least one source.")
+UNKNOWN_SOURCE = _("You cannot cite this source here.")
+DUPLICATE_SOURCE = _("Cite each source once.")
+EMPTY_ARGUMENT = _("Write your argument.")
+EMPTY_RESPONSE = _("Write something to respond.")
+CANNOT_RESPOND = _("You cannot respond to this challenge.")
+NOT_STAFF = _("Only the course's TAs and instructors can resolve or reopen a challenge.")
+NOT_A_RESOLUTION = _("Resolve a challenge as upheld, partly upheld or rejected.")
+ALREADY_OPEN = _("This challenge is already open.")
+CONFLICT = _("Someone else changed this challenge's status first; here is its current state.")
+NOT_SITE_STAFF = _("Only site staff can confirm an erratum.")
+ALREADY_CORRECTED = _("This claim already has an erratum.")
+EMPTY_ERRATUM = _("Say what is wrong in the claim, and the correction.")
 MAX_CITATIONS = 10
 TOO_MANY_CITATIONS = f"Cite at most {MAX_CITATIONS} sources."
 

@@ -5,22 +5,25 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.models import Course, CourseGroup, Document, Membership
 from annotations.models.courses import Role, new_join_code
 
-NOT_ALLOWED_TO_CREATE = "Only instructors can create courses."
-NOT_INSTRUCTOR = "Only the course's instructors can do this."
-NO_SUCH_CODE = "No course has this join code. Check it with your instructor."
-CODE_DISABLED = "Joining this course with its code is switched off. Ask your instructor."
-NO_SUCH_USER = "There is no account with the username “{username}”."
-ALREADY_MEMBER = "{username} is already a member of this course."
-LAST_INSTRUCTOR = "A course needs at least one instructor: add another before removing or changing this one."
-ONLY_STUDENTS_IN_GROUPS = "Only students are placed in groups."
-GROUP_OF_OTHER_COURSE = "That group belongs to another course."
-GROUP_NAME_TAKEN = "This course already has a group called “{name}”."
-GROUP_HAS_WORK = "This group has annotations written for it, so it cannot be deleted; rename it instead."
+NOT_ALLOWED_TO_CREATE = _("Only instructors can create courses.")
+NOT_INSTRUCTOR = _("Only the course's instructors can do this.")
+NO_SUCH_CODE = _("No course has this join code. Check it with your instructor.")
+CODE_DISABLED = _("Joining this course with its code is switched off. Ask your instructor.")
+NO_SUCH_USER = _("There is no account with the username “{username}”.")
+ALREADY_MEMBER = _("{username} is already a member of this course.")
+LAST_INSTRUCTOR = _(
+    "A course needs at least one instructor: add another before removing or changing this one."
+)
+ONLY_STUDENTS_IN_GROUPS = _("Only students are placed in groups.")
+GROUP_OF_OTHER_COURSE = _("That group belongs to another course.")
+GROUP_NAME_TAKEN = _("This course already has a group called “{name}”.")
+GROUP_HAS_WORK = _("This group has annotations written for it, so it cannot be deleted; rename it instead.")
 
 
 def _require_manager(user, course: Course) -> None:

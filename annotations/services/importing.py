@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.models import Claim, Course, Paragraph
@@ -40,41 +41,41 @@ IMPORTED = "imported"
 NOT_ANCHORED = "not_anchored"
 INVALID = "invalid"
 
-NOT_A_MEMBER = "Only members of this course can import annotations into it."
-BAD_VISIBILITY = "“{value}” is not a visibility: use private, group or course."
-NOT_A_SHAPE = (
+NOT_A_MEMBER = _("Only members of this course can import annotations into it.")
+BAD_VISIBILITY = _("“{value}” is not a visibility: use private, group or course.")
+NOT_A_SHAPE = _(
     "Send a W3C AnnotationCollection (with its first page embedded), an AnnotationPage, an "
     'annotation or a list of annotations, or a Hypothesis export (a list, or {"rows": [...]}).'
 )
-PAGE_WITHOUT_ITEMS = "An AnnotationPage needs an “items” list."
-PAGES_NOT_EMBEDDED = (
+PAGE_WITHOUT_ITEMS = _("An AnnotationPage needs an “items” list.")
+PAGES_NOT_EMBEDDED = _(
     "This collection links to a page ({iri}) instead of embedding it, and pages are not "
     "fetched from elsewhere: send each AnnotationPage in turn."
 )
-TOO_MANY = "At most {limit:,} annotations in one import: this one has {count:,}. Split it."
-NOT_AN_OBJECT = "Each item must be a JSON object (an annotation); this one is {kind}."
-UNKNOWN_ITEM = (
+TOO_MANY = _("At most {limit:,} annotations in one import: this one has {count:,}. Split it.")
+NOT_AN_OBJECT = _("Each item must be a JSON object (an annotation); this one is {kind}.")
+UNKNOWN_ITEM = _(
     'It is neither a W3C annotation ("type": "Annotation") nor a Hypothesis annotation '
     '(with "uri" and "target").'
 )
-NO_TARGET = "A W3C annotation must have a target."
-TOO_DEEP = "Its selectors or bodies are nested too deeply to read."
-NO_QUOTE = "It has no TextQuoteSelector, so there is no quoted text to find in the reading."
-NO_QUOTE_RANGE = (
+NO_TARGET = _("A W3C annotation must have a target.")
+TOO_DEEP = _("Its selectors or bodies are nested too deeply to read.")
+NO_QUOTE = _("It has no TextQuoteSelector, so there is no quoted text to find in the reading.")
+NO_QUOTE_RANGE = _(
     "It has only a RangeSelector, which points into the structure of another web page: "
     "without a TextQuoteSelector there is no quoted text to find in the reading."
 )
-NO_QUOTE_REPLY = "It is a reply in a Hypothesis thread, which quotes nothing itself."
-NO_QUOTE_PAGE_NOTE = "It is a note on a whole page, which quotes nothing."
-QUOTE_NOT_FOUND = (
+NO_QUOTE_REPLY = _("It is a reply in a Hypothesis thread, which quotes nothing itself.")
+NO_QUOTE_PAGE_NOTE = _("It is a note on a whole page, which quotes nothing.")
+QUOTE_NOT_FOUND = _(
     "Its quote is in no paragraph of the reading (a quote must be copied from the reading "
     "and lie within one paragraph): “{quote}”."
 )
-QUOTE_AMBIGUOUS = (
+QUOTE_AMBIGUOUS = _(
     "Its quote occurs {count} times in the reading ({where}) and {context} tell which one is meant."
 )
-BODY_TOO_LONG = "Its note has {length:,} characters; at most {limit:,} are kept in one annotation."
-IMPORTED_AT = "Anchored in {anchor} at {start}–{end}."
+BODY_TOO_LONG = _("Its note has {length:,} characters; at most {limit:,} are kept in one annotation.")
+IMPORTED_AT = _("Anchored in {anchor} at {start}–{end}.")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions, selectors
 from annotations.models import Claim, Course, Source
@@ -18,17 +19,17 @@ from annotations.models.challenges import EventProposal, LinkProposal, ProposalS
 from timeline.dates import PartialDate
 from timeline.models import Event
 
-NOT_A_MEMBER = "Only members of this course can propose in it."
-NOT_STAFF = "Only the course's TAs and instructors can accept or decline proposals."
-NOT_YOURS = "Only the student who proposed this can withdraw it, while it is still proposed."
-CLAIM_NOT_IN_READING = "This claim is not part of the course's reading."
-DUPLICATE_LINK = "This claim and this event are already linked, or proposed, in this course."
-ALREADY_DECIDED = "This proposal has already been {status}; it can no longer be decided."
-DATE_INVALID = "Write the date as YYYY, YYYY-MM or YYYY-MM-DD; “{value}” is not one."
-END_BEFORE_START = "The end date cannot come before the date."
-SOURCE_MISSING = "Give the source that records this event."
-SOURCE_NOT_VISIBLE = "Choose a source of the reading or of this course."
-TITLE_MISSING = "Give the event's title."
+NOT_A_MEMBER = _("Only members of this course can propose in it.")
+NOT_STAFF = _("Only the course's TAs and instructors can accept or decline proposals.")
+NOT_YOURS = _("Only the student who proposed this can withdraw it, while it is still proposed.")
+CLAIM_NOT_IN_READING = _("This claim is not part of the course's reading.")
+DUPLICATE_LINK = _("This claim and this event are already linked, or proposed, in this course.")
+ALREADY_DECIDED = _("This proposal has already been {status}; it can no longer be decided.")
+DATE_INVALID = _("Write the date as YYYY, YYYY-MM or YYYY-MM-DD; “{value}” is not one.")
+END_BEFORE_START = _("The end date cannot come before the date.")
+SOURCE_MISSING = _("Give the source that records this event.")
+SOURCE_NOT_VISIBLE = _("Choose a source of the reading or of this course.")
+TITLE_MISSING = _("Give the event's title.")
 KEY_ATTEMPTS = 20
 
 

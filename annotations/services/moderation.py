@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.models import Annotation, Challenge, Course, Membership, Post, Source
@@ -33,26 +34,26 @@ from annotations.models.moderation import (
     ModerationItem,
 )
 
-NOT_A_MEMBER = "Only members of this course can flag its work."
-OWN_WORK = "You cannot flag your own work; edit or delete it instead."
-READING_SOURCE = (
+NOT_A_MEMBER = _("Only members of this course can flag its work.")
+OWN_WORK = _("You cannot flag your own work; edit or delete it instead.")
+READING_SOURCE = _(
     "The reading's own sources are curated by site staff; only sources added in a course can be flagged."
 )
-ALREADY_FLAGGED = "You have already flagged this."
-NEEDS_TEXT = "Say what is wrong when the reason is “other”."
-UNKNOWN_REASON = "Choose a reason: off-topic, inappropriate, spam, harassment or other."
-NOT_STAFF = "Only the course's TAs and instructors can moderate it."
-NOT_INSTRUCTOR = "Only the course's instructors can change its pre-moderation."
-NEEDS_REASON = "Say why it is hidden: its author will read it."
-CONFLICT = "Someone else acted on this item first; here is its current state."
+ALREADY_FLAGGED = _("You have already flagged this.")
+NEEDS_TEXT = _("Say what is wrong when the reason is “other”.")
+UNKNOWN_REASON = _("Choose a reason: off-topic, inappropriate, spam, harassment or other.")
+NOT_STAFF = _("Only the course's TAs and instructors can moderate it.")
+NOT_INSTRUCTOR = _("Only the course's instructors can change its pre-moderation.")
+NEEDS_REASON = _("Say why it is hidden: its author will read it.")
+CONFLICT = _("Someone else acted on this item first; here is its current state.")
 CANNOT = {
-    Action.HIDE: "It is already hidden.",
-    Action.RESTORE: "Only hidden work can be restored.",
-    Action.DISMISS: "There are no open flags to dismiss.",
-    Action.REVIEW: "There is nothing waiting for review.",
-    Action.APPROVE: "Only work awaiting approval can be approved.",
+    Action.HIDE: _("It is already hidden."),
+    Action.RESTORE: _("Only hidden work can be restored."),
+    Action.DISMISS: _("There are no open flags to dismiss."),
+    Action.REVIEW: _("There is nothing waiting for review."),
+    Action.APPROVE: _("Only work awaiting approval can be approved."),
 }
-UNKNOWN_ACTION = "Choose an act: hide, restore, dismiss the flags, mark reviewed or approve."
+UNKNOWN_ACTION = _("Choose an act: hide, restore, dismiss the flags, mark reviewed or approve.")
 
 
 class ModerationConflict(Exception):
@@ -433,7 +434,7 @@ def membership_set_premoderated(
     if not permissions.can_moderate(user, membership.course_id):
         raise PermissionDenied(NOT_STAFF)
     if membership.role != Role.STUDENT:
-        raise ValidationError("Only students' work can be pre-moderated.")
+        raise ValidationError(_("Only students' work can be pre-moderated."))
     with transaction.atomic():
         before = Membership.objects.select_for_update().get(pk=membership.pk).premoderated
         Membership.objects.filter(pk=membership.pk).update(premoderated=enabled)

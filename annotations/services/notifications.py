@@ -16,13 +16,14 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from annotations.models import Course, Notification, NotificationPreference
 from annotations.models.challenges import LinkProposal, ProposalStatus
 from annotations.models.discussion import Delivery, NotificationKind
 
-INVALID_DELIVERY = "Choose in the app only, by e-mail or in a daily digest."
-UNKNOWN_KIND = "There is no such kind of notification."
+INVALID_DELIVERY = _("Choose in the app only, by e-mail or in a daily digest.")
+UNKNOWN_KIND = _("There is no such kind of notification.")
 
 
 def notifications_for(user) -> QuerySet[Notification]:

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.models import (
@@ -46,9 +47,9 @@ EXPORT_FORMAT = "sco-my-data"
 EXPORT_VERSION = 1
 PSEUDONYM_PREFIX = "former-student-"
 
-NOT_SITE_STAFF = "Only site staff can anonymise an account."
-NOT_YOURSELF = "You cannot anonymise your own account."
-NOT_STAFF_ACCOUNTS = "A site staff account cannot be anonymised; remove its staff rights first."
+NOT_SITE_STAFF = _("Only site staff can anonymise an account.")
+NOT_YOURSELF = _("You cannot anonymise your own account.")
+NOT_STAFF_ACCOUNTS = _("A site staff account cannot be anonymised; remove its staff rights first.")
 
 
 def _when(value) -> str | None:
@@ -315,7 +316,9 @@ def user_anonymise(*, actor, user):
         old_username = user.get_username()
         pseudonym = pseudonym_for(user)
         if user_model.objects.filter(username=pseudonym).exclude(pk=user.pk).exists():
-            raise ValidationError(f"The pseudonym {pseudonym} is taken by another account.")
+            raise ValidationError(
+                _("The pseudonym {pseudonym} is taken by another account.").format(pseudonym=pseudonym)
+            )
         user.username = pseudonym
         user.first_name = ""
         user.last_name = ""

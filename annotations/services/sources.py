@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.citations import (
@@ -32,21 +33,23 @@ from annotations.models import Course, Source
 from annotations.models.moderated import ModerationState
 from annotations.services.moderation import hold, premoderated
 
-NOT_A_MEMBER = "Only members of this course can add sources to it."
-KIND_INVALID = "Choose one of: {choices}."
-TITLE_MISSING = "Give the title."
-DOI_INVALID = "A DOI looks like 10.1234/abcd (https://doi.org/10.1234/abcd works too); “{value}” is not one."
-URL_INVALID = "Give a web address that starts with http:// or https://; “{value}” is not one."
-URL_MISSING = "A web page needs its address (URL)."
-YEAR_RANGE = "The year must be between {low} and {high}."
-ACCESSED_FUTURE = "The date you read it cannot be in the future."
-AUTHOR_TOO_LONG = "An author's name has at most 200 characters."
-TOO_MANY_AUTHORS = "List at most 100 authors."
-FORMAT_UNKNOWN = "Choose bibtex or csl-json."
-NOTHING_TO_IMPORT = "No entries were found in what you pasted."
-TOO_MANY_ENTRIES = "Paste at most {n} entries at a time."
-JSON_INVALID = "This is not valid JSON: {error}."
-CSL_NOT_ITEMS = "CSL-JSON is a list of items (or one item), each an object."
+NOT_A_MEMBER = _("Only members of this course can add sources to it.")
+KIND_INVALID = _("Choose one of: {choices}.")
+TITLE_MISSING = _("Give the title.")
+DOI_INVALID = _(
+    "A DOI looks like 10.1234/abcd (https://doi.org/10.1234/abcd works too); “{value}” is not one."
+)
+URL_INVALID = _("Give a web address that starts with http:// or https://; “{value}” is not one.")
+URL_MISSING = _("A web page needs its address (URL).")
+YEAR_RANGE = _("The year must be between {low} and {high}.")
+ACCESSED_FUTURE = _("The date you read it cannot be in the future.")
+AUTHOR_TOO_LONG = _("An author's name has at most 200 characters.")
+TOO_MANY_AUTHORS = _("List at most 100 authors.")
+FORMAT_UNKNOWN = _("Choose bibtex or csl-json.")
+NOTHING_TO_IMPORT = _("No entries were found in what you pasted.")
+TOO_MANY_ENTRIES = _("Paste at most {n} entries at a time.")
+JSON_INVALID = _("This is not valid JSON: {error}.")
+CSL_NOT_ITEMS = _("CSL-JSON is a list of items (or one item), each an object.")
 
 YEAR_LOW = 1000
 MAX_ENTRIES = 500

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions, selectors
 from annotations.markdown import render
@@ -28,17 +29,17 @@ from annotations.models.moderated import ModerationState
 from annotations.services.moderation import hold, premoderated
 from annotations.services.notifications import notify
 
-NOT_A_MEMBER = "Only members of this course can discuss in it."
-NOT_YOUR_GROUP = "You can open a thread only in your own group or for the whole course."
-GROUP_ELSEWHERE = "This group is not part of the course."
-TARGET_ELSEWHERE = "What the thread is about must belong to this course."
-ONE_TARGET = "A thread is about one thing at most."
-CANNOT_POST = "You cannot post in this thread."
-LOCKED = "This thread is locked: no new posts."
-PARENT_ELSEWHERE = "You can only reply to a post of the same thread."
-EMPTY_POST = "Write something to post."
-NOT_YOURS = "Only the author can change or delete this."
-NOT_STAFF = "Only the course's TAs and instructors can do this."
+NOT_A_MEMBER = _("Only members of this course can discuss in it.")
+NOT_YOUR_GROUP = _("You can open a thread only in your own group or for the whole course.")
+GROUP_ELSEWHERE = _("This group is not part of the course.")
+TARGET_ELSEWHERE = _("What the thread is about must belong to this course.")
+ONE_TARGET = _("A thread is about one thing at most.")
+CANNOT_POST = _("You cannot post in this thread.")
+LOCKED = _("This thread is locked: no new posts.")
+PARENT_ELSEWHERE = _("You can only reply to a post of the same thread.")
+EMPTY_POST = _("Write something to post.")
+NOT_YOURS = _("Only the author can change or delete this.")
+NOT_STAFF = _("Only the course's TAs and instructors can do this.")
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
 
@@ -251,13 +252,13 @@ def reaction_toggle(*, user, post: Post | None = None, annotation: Annotation | 
     """Mark a post or an annotation helpful, or take the mark back; once per user.
     Returns whether the mark is now set."""
     if (post is None) == (annotation is None):
-        raise ValidationError("React to one post or one annotation.")
+        raise ValidationError(_("React to one post or one annotation."))
     if post is not None:
         if not permissions.can_view_thread(user, post.thread) or post.deleted_at is not None:
             raise PermissionDenied(CANNOT_POST)
         return _toggle(user, post=post)
     if not selectors.visible_annotations(user).filter(pk=annotation.pk).exists():
-        raise PermissionDenied("You cannot react to this annotation.")
+        raise PermissionDenied(_("You cannot react to this annotation."))
     return _toggle(user, annotation=annotation)
 
 

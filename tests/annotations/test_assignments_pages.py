@@ -246,10 +246,10 @@ def test_bad_input_shows_each_error_and_writes_nothing(client, course, instructo
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert assignment_services.DUE_BEFORE_OPEN in html
+    assert str(assignment_services.DUE_BEFORE_OPEN) in html
     assert "Ask for at least one piece of work" in html
     response = client.post(url, form_data(late_until="2027-02-08T16:00"))
-    assert assignment_services.LATE_BEFORE_DUE in response.content.decode()
+    assert str(assignment_services.LATE_BEFORE_DUE) in response.content.decode()
     response = client.post(url, form_data(points="0"))
     assert "Ensure this value is greater than or equal to 0.01." in response.content.decode()
     assert not Assignment.objects.filter(course=course).exists()
@@ -416,7 +416,7 @@ def test_release_twice_says_so(client, assignment, instructor):
     url = reverse("assignments:release", kwargs={"pk": assignment.pk})
     client.post(url)
     response = client.post(url, follow=True)
-    assert assignment_services.ALREADY_RELEASED in response.content.decode()
+    assert str(assignment_services.ALREADY_RELEASED) in response.content.decode()
 
 
 # -- extensions -----------------------------------------------------------------------------

@@ -179,7 +179,7 @@ def test_the_form_refuses_a_dispute_without_a_source_with_a_400_and_the_message(
         {"stance": "disputes", "argument": "Wrong.", "visibility": "course"},
     )
     assert response.status_code == 400
-    assert services.NEEDS_SOURCE in response.content.decode()
+    assert str(services.NEEDS_SOURCE) in response.content.decode()
     assert not Challenge.objects.exists()
 
 

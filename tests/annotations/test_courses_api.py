@@ -448,7 +448,7 @@ def test_a_bad_move_is_a_400_and_changes_nothing(
     response = api("instructor").patch(member_url(course, author), payload_of(elsewhere, mine), format="json")
 
     assert response.status_code == 400
-    assert message in str(response.json())
+    assert str(message) in str(response.json())
     membership = Membership.objects.get(course=course, user=author)
     assert (membership.role, membership.group) == (Role.STUDENT, group_a)
 

@@ -140,7 +140,7 @@ def test_a_bad_code_shows_the_list_again_with_the_error(as_user, outsider, cours
     response = as_user("outsider").post(JOIN, {"code": code})
 
     assert response.status_code == 400
-    assert message in response.content.decode()
+    assert str(message) in response.content.decode()
     assert 'aria-invalid="true"' in response.content.decode()
     assert not Membership.objects.filter(user=outsider).exists()
 

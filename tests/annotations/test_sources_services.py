@@ -66,7 +66,7 @@ def test_it_explains_each_bad_field_and_writes_nothing(author, course, fields, f
     with pytest.raises(ValidationError) as caught:
         source_add(user=author, course=course, **ARTICLE | fields)
 
-    assert message in " ".join(caught.value.message_dict[field])
+    assert str(message) in " ".join(caught.value.message_dict[field])
     assert not Source.objects.filter(course=course).exists()
 
 

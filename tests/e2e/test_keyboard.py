@@ -101,8 +101,9 @@ def test_the_skip_link_is_the_first_tab_stop_and_takes_the_focus_to_the_main_con
         assert min(box["x"], box["y"]) >= 0, "the focused skip link is off screen"
         assert_visible_focus(page)
         page.keyboard.press("Enter")
+        # Following an in-page link is asynchronous: wait for it rather than race it.
+        page.wait_for_function("() => location.hash === '#main' && document.activeElement.id === 'main'")
         assert page.url.endswith("#main")
-        assert page.evaluate("() => document.activeElement.id") == "main"
         # The next Tab stop is inside the main content, past the site's navigation.
         page.keyboard.press("Tab")
         assert page.evaluate("() => document.querySelector('main').contains(document.activeElement)")

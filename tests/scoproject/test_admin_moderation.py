@@ -243,7 +243,7 @@ def test_a_stale_version_is_reported_and_not_overwritten(client, instructor, ta,
     assert Source.objects.get(pk=mine[3].pk).moderation == ModerationState.PUBLISHED
     assert not AuditEntry.objects.filter(action="moderation.hide", target_type="source").exists()
     [message] = [str(m) for m in response.context["messages"]]
-    assert moderation.CONFLICT in message
+    assert str(moderation.CONFLICT) in message
     assert f"version {seen + 1}" in message
 
 

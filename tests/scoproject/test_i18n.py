@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import gettext
+import json
 import re
 import shutil
 import subprocess
@@ -15,7 +16,10 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.urls import reverse
+from rest_framework.test import APIClient
 
+from annotations.models import Claim
+from annotations.models.challenges import Challenge
 from annotations.services.notifications import notify
 
 LOCALE_DIR = Path(settings.LOCALE_PATHS[0])
@@ -232,3 +236,30 @@ def test_drawing_coordinates_stay_numbers_in_a_language_with_decimal_commas(clie
     assert "Хронология" in text
     assert not re.search(r'\b(?:x|y|width|height)="-?\d+,\d', text)
     assert re.search(r'<rect x="\d+(?:\.\d+)?"', text)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "ru",
+            "Оспаривание, которое опровергает или уточняет утверждение, должно ссылаться хотя бы на один источник.",
+        ),
+        ("zh-hans", "反驳或限定论断的质疑必须至少引用一个来源。"),
+    ],
+)
+def test_a_service_refusal_reaches_the_student_in_their_language(paper, course, author, language, expected):
+    claim = Claim.objects.filter(paragraph__document=paper).order_by("key").first()
+    client = APIClient()
+    client.force_authenticate(author)
+
+    response = client.post(
+        "/api/v1/challenges/",
+        {"course": course.pk, "claim": claim.key, "stance": "disputes", "argument": "No."},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 400
+    assert json.loads(response.content) == {"citations": [expected]}
+    assert not Challenge.objects.exists()
