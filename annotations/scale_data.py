@@ -70,7 +70,13 @@ from annotations.models.courses import JOIN_CODE_ALPHABET, Role
 from annotations.models.discussion import NotificationKind
 from annotations.models.moderated import ModerationState
 from annotations.models.moderation import Action, FlagReason, FlagStatus, ItemStatus
-from annotations.services.notifications import FLAG_NEWS, MODERATION_NEWS
+from annotations.services.notifications import (
+    CHALLENGE_RESOLVED,
+    FLAG_NEWS,
+    LINK_DECIDED,
+    MODERATION_NEWS,
+    REPLIED,
+)
 from timeline.models import Event
 
 PASSWORD = "scale-password"
@@ -667,12 +673,25 @@ class Generator:
         return reverse("threads:detail", args=[course, thread])
 
     def _notify(
-        self, recipient: int, kind: str, actor: int | None, course: int, text: str, url: str, at: dt.datetime
+        self,
+        recipient: int,
+        kind: str,
+        actor: int | None,
+        course: int,
+        message: str,
+        params: dict[str, str],
+        url: str,
+        at: dt.datetime,
     ) -> None:
+        """A notification as ``notifications.notify`` writes it: its sentence, what fills it and
+        its English text."""
         if actor is not None and recipient == actor:
             return
         read_at = at + dt.timedelta(hours=1 + self.rng.random() * 48) if self.rng.random() < 0.5 else None
-        self.notifications.append((recipient, kind, actor, course, text[:300], url, at, read_at))
+        text = (message % params)[:300]
+        self.notifications.append(
+            (recipient, kind, actor, course, text, message, json.dumps(params), url, at, read_at)
+        )
 
     # -- phases
 
@@ -1035,8 +1054,7 @@ class Generator:
                     if resolved_at is not None and state == ModerationState.PUBLISHED:
                         self._notify(
                             author, NotificationKind.CHALLENGE_RESOLVED, resolved_by, info.id,
-                            f"Your challenge on claim {key} was {ChallengeStatus(status).label.lower()}.",
-                            claim_url(info.id, key), resolved_at,
+                            CHALLENGE_RESOLVED[status], {"claim": key}, claim_url(info.id, key), resolved_at,
                         )  # fmt: skip
                     n = 1 if stance in (Stance.DISPUTES, Stance.QUALIFIES) else 0
                     n = min(len(citable), n + (rng.random() < 0.4) + (rng.random() < 0.2))
@@ -1163,7 +1181,7 @@ class Generator:
                     ):
                         self._notify(
                             parent_author, NotificationKind.REPLY, who, info.id,
-                            f"{self.usernames[who]} replied to you in “{title}”", f"{url}#post-{post_pk}", at,
+                            REPLIED, {"user": self.usernames[who], "thread": title}, f"{url}#post-{post_pk}", at,
                         )  # fmt: skip
                     posts_here.append((post_pk, who, state == ModerationState.PUBLISHED and deleted is None))
                     yield (
@@ -1203,7 +1221,6 @@ class Generator:
         rng = self.rng
         first = self.sink.reserve(ModerationItem, len(self.moderated))
         items, flags = [], []
-        what = {"annotation": "note", "post": "post", "challenge": "challenge"}
         reasons = FlagReason.values
         for n, work in enumerate(self.moderated):
             pk, info = first + n, work.course
@@ -1248,7 +1265,7 @@ class Generator:
                 )
                 self._notify(
                     work.author, NotificationKind.MODERATION, work.moderator, info.id,
-                    MODERATION_NEWS[Action.HIDE].format(what=what[work.kind], reason=work.reason), work.url, work.moderated_at,
+                    MODERATION_NEWS[work.kind][Action.HIDE], {"reason": work.reason}, work.url, work.moderated_at,
                 )  # fmt: skip
                 if by_flags:
                     for flagger, at in zip(flaggers, flagged_at, strict=True):
@@ -1264,7 +1281,7 @@ class Generator:
                         )
                         self._notify(
                             flagger, NotificationKind.MODERATION, work.moderator, info.id,
-                            FLAG_NEWS[Action.HIDE].format(what=what[work.kind]), work.url, work.moderated_at,
+                            FLAG_NEWS[work.kind][Action.HIDE], {}, work.url, work.moderated_at,
                         )  # fmt: skip
                 continue
             if not flaggers:
@@ -1379,10 +1396,9 @@ class Generator:
                 if status != ProposalStatus.PROPOSED:
                     decided_by, decided_at = rng.choice(info.staff), self._when(created, 7 * 24 * 3600)
                     feedback = rng.choice(FEEDBACK) if rng.random() < 0.5 else ""
-                    outcome = "accepted" if status == ProposalStatus.ACCEPTED else "declined"
                     self._notify(
                         proposer, NotificationKind.LINK_DECIDED, decided_by, info.id,
-                        f"Your link from claim {key} to event “{event_title}” was {outcome}.",
+                        LINK_DECIDED[status], {"claim": key, "event": event_title},
                         reverse("links:claim", kwargs={"pk": info.id, "key": key}), decided_at,
                     )  # fmt: skip
                 note = self._phrase(rng.choice(SECOND)) if rng.random() < 0.6 else ""
@@ -1484,7 +1500,7 @@ class Generator:
     def write_notifications(self) -> None:
         self.sink.write(
             "notifications", Notification,
-            ["recipient", "kind", "actor", "course", "text", "url", "created_at", "read_at"],
+            ["recipient", "kind", "actor", "course", "text", "message", "params", "url", "created_at", "read_at"],
             self.notifications,
         )  # fmt: skip
 

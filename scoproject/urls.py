@@ -11,8 +11,9 @@ from scoproject import api, views
 
 urlpatterns = [
     path("health/", views.health, name="health"),
-    # The language switch posts here (Django's set_language), then returns to the page.
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch posts here (Django's set_language, remembered for a signed-in user's
+    # e-mails), then returns to the page.
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api.urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

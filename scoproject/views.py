@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import check_for_language
+from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from annotations.services.notifications import language_record
 
 
 @never_cache
@@ -16,3 +21,18 @@ def health(request: HttpRequest) -> HttpResponse:
     it costs only the middleware stack.
     """
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The footer's language switch: Django's ``set_language``, and for a signed-in user the
+    choice is remembered, so that e-mails and digests are written in it too."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and check_for_language(language)
+    ):
+        language_record(user=request.user, language=language)
+    return response

@@ -264,7 +264,7 @@ def add_work(world: World, authors: list[Any], *, round_: int) -> dict[str, Any]
                 kind=NotificationKind.REPLY,
                 actor=reader,
                 course=course,
-                text=f"News {n}",
+                message=f"News {n}",
                 url=reverse("threads:detail", args=[course.pk, thread.pk]),
             )
         if index == 0:

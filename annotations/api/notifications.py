@@ -37,6 +37,9 @@ class NotificationFilter(django_filters.FilterSet):
 class NotificationSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     unread = serializers.SerializerMethodField()
+    text = serializers.CharField(
+        source="display_text", read_only=True, help_text="In the language of the request (Accept-Language)."
+    )
 
     class Meta:
         model = Notification

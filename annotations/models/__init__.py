@@ -12,6 +12,7 @@ from annotations.models.challenges import (
 )
 from annotations.models.courses import Course, CourseGroup, Membership
 from annotations.models.discussion import (
+    LanguagePreference,
     Notification,
     NotificationPreference,
     Post,
@@ -42,6 +43,7 @@ __all__ = [
     "Extension",
     "Flag",
     "Grade",
+    "LanguagePreference",
     "LinkProposal",
     "Membership",
     "ModerationItem",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.annotation import Annotation
@@ -180,7 +181,12 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="notifications")
+    # In English, as it was said when it happened: for the admin, and for rows without a message.
     text = models.CharField(max_length=300)
+    # The sentence in the source language (a msgid of the catalogue) and what fills its
+    # placeholders: each reader sees it in their own language, whenever they read it.
+    message = models.CharField(max_length=300, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -192,6 +198,29 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.text}"
+
+    @property
+    def display_text(self) -> str:
+        """The notification in the language active now (the stored English text for old rows)."""
+        if not self.message:
+            return self.text
+        try:
+            return (gettext(self.message) % self.params)[:300]
+        except (KeyError, TypeError, ValueError):
+            return self.text
+
+
+class LanguagePreference(models.Model):
+    """The language a user last chose or signed in with: their e-mails are written in it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_preference"
+    )
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"
 
 
 class NotificationPreference(models.Model):

@@ -380,7 +380,7 @@ def _audit_assignment(user, assignment: Assignment, action: str, before: dict, a
 
 def grades_release(*, user, assignment: Assignment) -> Assignment:
     """An instructor shows the grades and feedback to the students; each is notified."""
-    from annotations.services.notifications import notify_many
+    from annotations.services.notifications import GRADE_RELEASED, notify_many
 
     _require_instructor(user, assignment.course)
     with transaction.atomic():
@@ -406,7 +406,8 @@ def grades_release(*, user, assignment: Assignment) -> Assignment:
             kind=NotificationKind.GRADE_RELEASED,
             actor=user,
             course=assignment.course,
-            text=f"Your grade for “{assignment.title}” is out.",
+            message=GRADE_RELEASED,
+            params={"assignment": assignment.title},
             url=url,
         )
     return assignment

@@ -27,7 +27,7 @@ from annotations.models import (
 from annotations.models.discussion import NotificationKind
 from annotations.models.moderated import ModerationState
 from annotations.services.moderation import hold, premoderated
-from annotations.services.notifications import notify
+from annotations.services.notifications import MENTIONED, REPLIED, notify
 
 NOT_A_MEMBER = _("Only members of this course can discuss in it.")
 NOT_YOUR_GROUP = _("You can open a thread only in your own group or for the whole course.")
@@ -168,13 +168,13 @@ def notify_post(post: Post) -> None:
     for member in mentioned:
         notify(
             recipient=member, kind=NotificationKind.MENTION, actor=user, course=thread.course,
-            text=f"{user.username} mentioned you in “{thread.title}”", url=url,
+            message=MENTIONED, params={"user": user.username, "thread": thread.title}, url=url,
         )  # fmt: skip
     parent = post.parent
     if parent is not None and parent.deleted_at is None and parent.author not in mentioned:
         notify(
             recipient=parent.author, kind=NotificationKind.REPLY, actor=user, course=thread.course,
-            text=f"{user.username} replied to you in “{thread.title}”", url=url,
+            message=REPLIED, params={"user": user.username, "thread": thread.title}, url=url,
         )  # fmt: skip
 
 

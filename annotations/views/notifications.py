@@ -6,13 +6,16 @@ Only the recipient sees or opens a notification; anyone else's is a 404.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language_info, gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from annotations.models.discussion import Delivery, NotificationKind
@@ -57,7 +60,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class PreferencesForm(forms.Form):
-    """One choice of delivery per kind of notification."""
+    """One choice of delivery per kind of notification, and the language e-mails are written in."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -65,14 +68,29 @@ class PreferencesForm(forms.Form):
             self.fields[kind] = forms.ChoiceField(
                 label=str(label).capitalize(), choices=Delivery.choices, widget=forms.RadioSelect
             )
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Language of your e-mails"),
+            choices=[(code, name_local(code)) for code, _name in settings.LANGUAGES],
+            help_text=_("Signing in or using the language switch at the foot of the page also sets it."),
+        )
+
+    def deliveries(self) -> dict[str, str]:
+        return {kind: self.cleaned_data[kind] for kind in NotificationKind.values}
+
+
+def name_local(code: str) -> str:
+    return get_language_info(code)["name_local"]
 
 
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    form = PreferencesForm(request.POST or None, initial=services.preferences_for(request.user))
+    initial = {**services.preferences_for(request.user), "language": services.language_of(request.user)}
+    form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.notification_preferences_set(user=request.user, deliveries=form.cleaned_data)
+            with transaction.atomic():
+                services.notification_preferences_set(user=request.user, deliveries=form.deliveries())
+                services.language_record(user=request.user, language=form.cleaned_data["language"])
         except ValidationError as error:
             for name, errors in error.message_dict.items():
                 for message in errors:

@@ -28,17 +28,17 @@ def notes(course, other_course, author, ta, groupmate, other_course_student):
     from tests.factories import MembershipFactory
 
     MembershipFactory(course=other_course, user=author, role=Role.STUDENT)
-    first = notify(recipient=author, kind="reply", actor=ta, course=course, text="A reply", url="/a/")
-    second = notify(recipient=author, kind="mention", actor=ta, course=course, text="A mention", url="/b/")
+    first = notify(recipient=author, kind="reply", actor=ta, course=course, message="A reply", url="/a/")
+    second = notify(recipient=author, kind="mention", actor=ta, course=course, message="A mention", url="/b/")
     third = notify(
         recipient=author,
         kind="reply",
         actor=other_course_student,
         course=other_course,
-        text="Elsewhere",
+        message="Elsewhere",
         url="/c/",
     )
-    theirs = notify(recipient=groupmate, kind="reply", actor=ta, course=course, text="Theirs", url="/d/")
+    theirs = notify(recipient=groupmate, kind="reply", actor=ta, course=course, message="Theirs", url="/d/")
     first.read_at = second.created_at
     first.save()
     return {"first": first, "second": second, "third": third, "theirs": theirs}

@@ -31,10 +31,10 @@ def run(*args: str) -> str:
 def test_it_sends_one_digest_per_user_with_all_their_digested_notifications(course, author, groupmate, ta):
     digest(author)
     digest(groupmate)
-    notify(recipient=author, kind="reply", actor=ta, course=course, text="First reply", url="/a/")
-    notify(recipient=author, kind="reply", actor=ta, course=course, text="Second reply", url="/b/")
-    notify(recipient=author, kind="mention", actor=ta, course=course, text="Not digested", url="/c/")
-    notify(recipient=groupmate, kind="reply", actor=ta, course=course, text="Groupmate's reply", url="/d/")
+    notify(recipient=author, kind="reply", actor=ta, course=course, message="First reply", url="/a/")
+    notify(recipient=author, kind="reply", actor=ta, course=course, message="Second reply", url="/b/")
+    notify(recipient=author, kind="mention", actor=ta, course=course, message="Not digested", url="/c/")
+    notify(recipient=groupmate, kind="reply", actor=ta, course=course, message="Groupmate's reply", url="/d/")
 
     output = run()
 
@@ -51,9 +51,9 @@ def test_it_sends_one_digest_per_user_with_all_their_digested_notifications(cour
 
 def test_it_never_sends_a_notification_twice(course, author, ta):
     digest(author)
-    notify(recipient=author, kind="reply", actor=ta, course=course, text="Old reply", url="/a/")
+    notify(recipient=author, kind="reply", actor=ta, course=course, message="Old reply", url="/a/")
     run()
-    notify(recipient=author, kind="reply", actor=ta, course=course, text="New reply", url="/b/")
+    notify(recipient=author, kind="reply", actor=ta, course=course, message="New reply", url="/b/")
 
     run()
     output = run()
@@ -66,7 +66,7 @@ def test_it_never_sends_a_notification_twice(course, author, ta):
 
 def test_a_dry_run_sends_and_marks_nothing(course, author, ta):
     digest(author)
-    notify(recipient=author, kind="reply", actor=ta, course=course, text="A reply", url="/a/")
+    notify(recipient=author, kind="reply", actor=ta, course=course, message="A reply", url="/a/")
 
     output = run("--dry-run")
 
@@ -77,7 +77,7 @@ def test_a_dry_run_sends_and_marks_nothing(course, author, ta):
 
 def test_a_user_without_an_address_gets_no_digest(course, author, ta):
     NotificationPreference.objects.create(user=author, kind="reply", delivery=Delivery.DIGEST)
-    notify(recipient=author, kind="reply", actor=ta, course=course, text="A reply", url="/a/")
+    notify(recipient=author, kind="reply", actor=ta, course=course, message="A reply", url="/a/")
 
     run()
 

@@ -18,9 +18,11 @@ PREFERENCES = reverse("notifications:preferences")
 @pytest.fixture
 def notes(course, author, ta, groupmate):
     return [
-        notify(recipient=author, kind="reply", actor=ta, course=course, text="Older reply", url="/claims/"),
-        notify(recipient=author, kind="mention", actor=ta, course=course, text="Newer mention", url="/"),
-        notify(recipient=groupmate, kind="reply", actor=ta, course=course, text="Someone else's", url="/"),
+        notify(
+            recipient=author, kind="reply", actor=ta, course=course, message="Older reply", url="/claims/"
+        ),
+        notify(recipient=author, kind="mention", actor=ta, course=course, message="Newer mention", url="/"),
+        notify(recipient=groupmate, kind="reply", actor=ta, course=course, message="Someone else's", url="/"),
     ]
 
 

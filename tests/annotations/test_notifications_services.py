@@ -87,7 +87,7 @@ def test_a_decided_event_proposal_notifies_its_proposer(course, author, instruct
 
 
 def test_nobody_is_notified_of_their_own_act(course, author):
-    assert notify(recipient=author, kind="reply", actor=author, course=course, text="x", url="/") is None
+    assert notify(recipient=author, kind="reply", actor=author, course=course, message="x", url="/") is None
     assert not Notification.objects.exists()
 
 
@@ -99,7 +99,7 @@ def test_an_email_preference_sends_one_mail_only_after_commit(
     NotificationPreference.objects.create(user=author, kind="reply", delivery=Delivery.EMAIL)
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify(recipient=author, kind="reply", actor=ta, course=course, text="A reply", url="/x/")
+        notify(recipient=author, kind="reply", actor=ta, course=course, message="A reply", url="/x/")
         assert mail.outbox == []
 
     assert len(mail.outbox) == 1
@@ -117,7 +117,7 @@ def test_no_mail_leaves_when_the_transaction_rolls_back(
 
     def reply_then_fail() -> None:
         with transaction.atomic():
-            notify(recipient=author, kind="reply", actor=ta, course=course, text="A reply", url="/x/")
+            notify(recipient=author, kind="reply", actor=ta, course=course, message="A reply", url="/x/")
             raise RuntimeError
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
@@ -136,16 +136,16 @@ def test_in_app_and_digest_preferences_send_no_mail_at_once(
     NotificationPreference.objects.create(user=author, kind="reply", delivery=Delivery.DIGEST)
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify(recipient=author, kind="reply", actor=ta, course=course, text="A reply", url="/x/")
-        notify(recipient=author, kind="mention", actor=ta, course=course, text="A mention", url="/x/")
+        notify(recipient=author, kind="reply", actor=ta, course=course, message="A reply", url="/x/")
+        notify(recipient=author, kind="mention", actor=ta, course=course, message="A mention", url="/x/")
 
     assert mail.outbox == []
 
 
 def test_marking_read_touches_only_the_users_own(course, author, groupmate, ta):
-    mine = notify(recipient=author, kind="reply", actor=ta, course=course, text="a", url="/")
-    also_mine = notify(recipient=author, kind="reply", actor=ta, course=course, text="b", url="/")
-    theirs = notify(recipient=groupmate, kind="reply", actor=ta, course=course, text="c", url="/")
+    mine = notify(recipient=author, kind="reply", actor=ta, course=course, message="a", url="/")
+    also_mine = notify(recipient=author, kind="reply", actor=ta, course=course, message="b", url="/")
+    theirs = notify(recipient=groupmate, kind="reply", actor=ta, course=course, message="c", url="/")
 
     assert notification_mark_read(user=author, ids=[mine.pk, theirs.pk]) == 1
     assert notification_mark_read(user=author) == 1

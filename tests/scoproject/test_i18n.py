@@ -118,7 +118,7 @@ def test_the_footer_offers_every_language_in_its_own_name(client, page_url):
 )
 def test_dates_follow_the_language(client, course, author, instructor, language, expected):
     with time_machine.travel(dt.datetime(2026, 3, 15, 9, 30, tzinfo=dt.UTC), tick=False):
-        notify(recipient=author, kind="reply", actor=instructor, course=course, text="A reply", url="/")
+        notify(recipient=author, kind="reply", actor=instructor, course=course, message="A reply", url="/")
     client.force_login(author)
 
     text = _text(client.get(reverse("notifications:list"), HTTP_ACCEPT_LANGUAGE=language))
