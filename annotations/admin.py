@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from annotations.exports import spreadsheet_safe
 from annotations.markdown import render
@@ -135,11 +137,11 @@ class ParagraphAdmin(SiteStaffOnlyAdmin):
     list_select_related = ["document", "section"]
     inlines = [ClaimInline]
 
-    @admin.display(description="text")
+    @admin.display(description=_("text"))
     def excerpt(self, paragraph: Paragraph) -> str:
         return paragraph.text[:100]
 
-    @admin.display(description="claims", ordering="n_claims")
+    @admin.display(description=_("claims"), ordering="n_claims")
     def claim_count(self, paragraph: Paragraph) -> int:
         return paragraph.n_claims
 
@@ -153,7 +155,8 @@ class EventLinkInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["event"]
     fields = ["event", "relation", "note"]
-    verbose_name = "linked event"
+    verbose_name = _("linked event")
+    verbose_name_plural = _("linked events")
 
 
 @admin.register(Claim)
@@ -177,7 +180,7 @@ class ClaimAdmin(SiteStaffOnlyAdmin):
             {"fields": ["key", "paragraph", "quote", ("start", "end"), "paraphrase"]},
         ),
         (
-            "Analysis",
+            _("Analysis"),
             {
                 "fields": [
                     "kind",
@@ -188,7 +191,7 @@ class ClaimAdmin(SiteStaffOnlyAdmin):
                 ]
             },
         ),
-        ("References", {"fields": ["cites", "actors"]}),
+        (_("References"), {"fields": ["cites", "actors"]}),
     ]
 
 
@@ -215,7 +218,7 @@ class SourceAdmin(CourseScopedAdmin):
     # A URL typed without a scheme is taken to be https.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    @admin.display(description="claims", ordering="n_claims")
+    @admin.display(description=_("claims"), ordering="n_claims")
     def claim_count(self, source: Source) -> int:
         return source.n_claims
 
@@ -244,7 +247,7 @@ class CourseAdmin(SiteStaffOnlyAdmin):
     inlines = [GroupInline, MembershipInline]
     readonly_fields = ["created_by", "created_at"]
 
-    @admin.display(description="members", ordering="n_members")
+    @admin.display(description=_("members"), ordering="n_members")
     def member_count(self, course: Course) -> int:
         return course.n_members
 
@@ -510,10 +513,10 @@ class AssignmentAdmin(CourseScopedAdmin):
     readonly_fields = ["grades_released_at", "grades_released_by", "created_by", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["course", "title", "instructions"]}),
-        ("Scope (none chosen: the whole reading)", {"fields": ["sections", "claims"]}),
-        ("Dates", {"fields": ["opens_at", "due_at", "late_until", "late_penalty"]}),
+        (_("Scope (none chosen: the whole reading)"), {"fields": ["sections", "claims"]}),
+        (_("Dates"), {"fields": ["opens_at", "due_at", "late_until", "late_penalty"]}),
         (
-            "Requirements and scoring",
+            _("Requirements and scoring"),
             {
                 "fields": [
                     "work_mode",
@@ -526,8 +529,8 @@ class AssignmentAdmin(CourseScopedAdmin):
                 ]
             },
         ),
-        ("Options", {"fields": ["hide_peers_until_posted", "anonymous_to_peers"]}),
-        ("Record", {"fields": readonly_fields}),
+        (_("Options"), {"fields": ["hide_peers_until_posted", "anonymous_to_peers"]}),
+        (_("Record"), {"fields": readonly_fields}),
     ]
     inlines = [ExtensionInline]
     actions = ["release_grades", "withhold_grades"]
@@ -541,7 +544,7 @@ class AssignmentAdmin(CourseScopedAdmin):
             kwargs["queryset"] = Course.objects.filter(pk__in=taught_course_ids(request, (Role.INSTRUCTOR,)))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="grades released", boolean=True)
+    @admin.display(description=_("grades released"), boolean=True)
     def released(self, assignment: Assignment) -> bool:
         return assignment.grades_released
 
@@ -556,7 +559,7 @@ class AssignmentAdmin(CourseScopedAdmin):
         assignment = form.instance
         for formset in formsets:
             # Extensions changed here are audited like those granted in the app.
-            for extension in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
+            for extension in formset.new_objects + [obj for obj, _fields in formset.changed_objects]:
                 Extension.objects.filter(pk=extension.pk).update(granted_by=request.user)
                 assignment_services.audit_extension(
                     user=request.user, extension=extension, action="grading.extension"
@@ -580,13 +583,18 @@ class AssignmentAdmin(CourseScopedAdmin):
             else:
                 messages.success(request, f"{assignment}: {done}")
 
-    @admin.action(description="Release the grades to the students")
+    @admin.action(description=_("Release the grades to the students"))
     def release_grades(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
-        self._each(request, queryset, assignment_services.grades_release, "grades released.")
+        self._each(request, queryset, assignment_services.grades_release, gettext("grades released."))
 
-    @admin.action(description="Withhold the grades again")
+    @admin.action(description=_("Withhold the grades again"))
     def withhold_grades(self, request: HttpRequest, queryset: QuerySet[Assignment]) -> None:
-        self._each(request, queryset, assignment_services.grades_withhold, "grades withheld.")
+        self._each(request, queryset, assignment_services.grades_withhold, gettext("grades withheld."))
+
+
+def grade_state(score: object, version: int) -> str:
+    """A grade's current score and version, told to a grader whose change came too late."""
+    return gettext("Score: %(score)s, version %(version)s.") % {"score": score, "version": version}
 
 
 class GradeAdminForm(forms.ModelForm):
@@ -606,9 +614,7 @@ class GradeAdminForm(forms.ModelForm):
         cleaned = super().clean()
         current = Grade.objects.filter(pk=self.instance.pk).values_list("version", "score").first()
         if current and cleaned.get("seen_version") != current[0]:
-            raise ValidationError(
-                f"{assignment_services.CONFLICT} Score: {current[1]}, version {current[0]}."
-            )
+            raise ValidationError(f"{assignment_services.CONFLICT} {grade_state(current[1], current[0])}")
         try:
             assignment_services.score_from(cleaned.get("score"), self.instance.assignment)
         except ValidationError as error:
@@ -661,7 +667,7 @@ class GradeAdmin(CourseScopedAdmin):
         except assignment_services.GradeConflict as conflict:
             messages.error(
                 request,
-                f"{conflict.message} Score {conflict.current.score}, version {conflict.current.version}.",
+                f"{conflict.message} {grade_state(conflict.current.score, conflict.current.version)}",
             )
         except (ValidationError, PermissionDenied) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
@@ -671,7 +677,7 @@ class GradeAdmin(CourseScopedAdmin):
 
 
 class FlagReasonFilter(admin.SimpleListFilter):
-    title = "flag reason"
+    title = _("flag reason")
     parameter_name = "flag_reason"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
@@ -684,7 +690,7 @@ class FlagReasonFilter(admin.SimpleListFilter):
 
 
 class TargetStateFilter(admin.SimpleListFilter):
-    title = "state of the work"
+    title = _("state of the work")
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
@@ -718,10 +724,10 @@ class FlagInline(ParentScopedInline, admin.TabularInline):
 
 class HideForm(forms.Form):
     reason = forms.CharField(
-        label="Why is it hidden?",
+        label=_("Why is it hidden?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The authors read this reason, and so do the course's staff.",
+        help_text=_("The authors read this reason, and so do the course's staff."),
     )
 
 
@@ -751,11 +757,11 @@ class ModerationItemAdmin(CourseScopedAdmin):
     inlines = [FlagInline]
     actions = ["hide_items", "restore_items", "dismiss_flags", "mark_reviewed", "approve_items"]
 
-    @admin.display(description="work")
+    @admin.display(description=_("work"))
     def excerpt(self, item: ModerationItem) -> str:
         return item.excerpt(80)
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, item: ModerationItem) -> str:
         return item.target.get_moderation_display()
 
@@ -781,7 +787,11 @@ class ModerationItemAdmin(CourseScopedAdmin):
     ) -> None:
         done_as = dict(Action.choices)[action]
         for item, version in acts:
-            label = f"{item.kind} {item.target_id} by {item.author or '(no author)'}"
+            label = gettext("%(kind)s %(id)s by %(author)s") % {
+                "kind": item.get_kind_display(),
+                "id": item.target_id,
+                "author": item.author or gettext("(no author)"),
+            }
             try:
                 [outcome] = moderation_services.moderate_many(
                     user=request.user, acts=[(item, version)], action=action, reason=reason
@@ -790,20 +800,27 @@ class ModerationItemAdmin(CourseScopedAdmin):
                 messages.error(request, f"{label}: {error}")
                 continue
             if outcome.done:
-                messages.success(request, f"{label}: done ({done_as}).")
+                messages.success(
+                    request, gettext("%(item)s: done (%(action)s).") % {"item": label, "action": done_as}
+                )
             else:
                 current = outcome.item
-                messages.error(
-                    request,
-                    f"{label}: {outcome.message} Now: {current.get_status_display()}, "
-                    f"{current.flag_count} open flag(s), version {current.version}.",
-                )
+                now = ngettext(
+                    "Now: %(status)s, %(count)d open flag, version %(version)s.",
+                    "Now: %(status)s, %(count)d open flags, version %(version)s.",
+                    current.flag_count,
+                ) % {
+                    "status": current.get_status_display(),
+                    "count": current.flag_count,
+                    "version": current.version,
+                }
+                messages.error(request, f"{label}: {outcome.message} {now}")
 
     def _now(self, request: HttpRequest, queryset: QuerySet[ModerationItem], action: str) -> None:
         # The version is read as the action runs: the act is refused if the item moved since.
         self._act(request, [(item, item.version) for item in queryset.select_related("author")], action)
 
-    @admin.action(description="Hide the selected work (asks for a reason)", permissions=["moderate"])
+    @admin.action(description=_("Hide the selected work (asks for a reason)"), permissions=["moderate"])
     def hide_items(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> TemplateResponse | None:
         items = list(queryset.select_related("author", *MODERATED_KINDS))
         form = HideForm(request.POST if request.POST.get("confirmed") else None)
@@ -824,7 +841,7 @@ class ModerationItemAdmin(CourseScopedAdmin):
                 item.version = request.POST[f"version_{item.pk}"]
         context = {
             **self.admin_site.each_context(request),
-            "title": "Hide the selected work",
+            "title": gettext("Hide the selected work"),
             "opts": self.model._meta,
             "items": items,
             "form": form,
@@ -833,19 +850,19 @@ class ModerationItemAdmin(CourseScopedAdmin):
         }
         return TemplateResponse(request, HIDE_CONFIRMATION, context)
 
-    @admin.action(description="Restore the selected hidden work", permissions=["moderate"])
+    @admin.action(description=_("Restore the selected hidden work"), permissions=["moderate"])
     def restore_items(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> None:
         self._now(request, queryset, Action.RESTORE)
 
-    @admin.action(description="Dismiss the flags (the work stays)", permissions=["moderate"])
+    @admin.action(description=_("Dismiss the flags (the work stays)"), permissions=["moderate"])
     def dismiss_flags(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> None:
         self._now(request, queryset, Action.DISMISS)
 
-    @admin.action(description="Mark reviewed", permissions=["moderate"])
+    @admin.action(description=_("Mark reviewed"), permissions=["moderate"])
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> None:
         self._now(request, queryset, Action.REVIEW)
 
-    @admin.action(description="Approve the selected work awaiting approval", permissions=["moderate"])
+    @admin.action(description=_("Approve the selected work awaiting approval"), permissions=["moderate"])
     def approve_items(self, request: HttpRequest, queryset: QuerySet[ModerationItem]) -> None:
         self._now(request, queryset, Action.APPROVE)
 
@@ -974,7 +991,7 @@ class AuditEntryAdmin(CourseScopedAdmin):
             return HttpResponseRedirect(reverse("admin:annotations_auditentry_changelist") + "?e=1")
         return self._csv(changelist.queryset)
 
-    @admin.action(description="Export the selected entries as CSV", permissions=["view"])
+    @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[AuditEntry]) -> StreamingHttpResponse:
         return self._csv(queryset)
 
@@ -987,7 +1004,9 @@ class AccountAdmin(DjangoUserAdmin):
     def has_anonymise_permission(self, request: HttpRequest) -> bool:
         return can_anonymise_user(request.user)
 
-    @admin.action(description="Anonymise the selected accounts (keeps their work)", permissions=["anonymise"])
+    @admin.action(
+        description=_("Anonymise the selected accounts (keeps their work)"), permissions=["anonymise"]
+    )
     def anonymise(self, request: HttpRequest, queryset: QuerySet) -> None:
         done = 0
         for user in queryset:
@@ -1000,7 +1019,12 @@ class AccountAdmin(DjangoUserAdmin):
             else:
                 done += 1
         if done:
-            self.message_user(request, f"Anonymised {done} account(s).", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("Anonymised %(count)d account(s).", "Anonymised %(count)d account(s).", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
 
 
 if admin.site.is_registered(get_user_model()):

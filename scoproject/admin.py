@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.models.courses import Membership, Role
@@ -35,9 +36,9 @@ def taught_course_ids(request: HttpRequest, roles: tuple[str, ...] = TEACHING_RO
 
 
 class SiteAdmin(admin.AdminSite):
-    site_header = "SCO reading — administration"
-    site_title = "SCO reading admin"
-    index_title = "Records, courses and moderation"
+    site_header = _("SCO reading — administration")
+    site_title = _("SCO reading admin")
+    index_title = _("Records, courses and moderation")
 
     def has_permission(self, request: HttpRequest) -> bool:
         """Active site staff, and anyone who teaches a course (they see only its work)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from annotations.models import ClaimEventLink
 from scoproject.admin import SiteStaffOnlyAdmin
@@ -17,7 +18,8 @@ class ClaimLinkInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["claim"]
     fields = ["claim", "relation", "note"]
-    verbose_name = "linked claim"
+    verbose_name = _("linked claim")
+    verbose_name_plural = _("linked claims")
 
 
 @admin.register(Actor)
@@ -42,15 +44,15 @@ class EventAdmin(SiteStaffOnlyAdmin):
     inlines = [ClaimLinkInline]
     fieldsets = [
         (None, {"fields": ["key", "title", "type", "place", "description"]}),
-        ("When", {"fields": [("date", "precision"), ("end_date", "end_precision")]}),
-        ("Who and where from", {"fields": ["participants", "sources"]}),
+        (_("When"), {"fields": [("date", "precision"), ("end_date", "end_precision")]}),
+        (_("Who and where from"), {"fields": ["participants", "sources"]}),
     ]
 
-    @admin.display(description="date")
+    @admin.display(description=_("date"))
     def date_display(self, event: Event) -> str:
         return event.date_display
 
-    @admin.display(description="claims", ordering="n_claims")
+    @admin.display(description=_("claims"), ordering="n_claims")
     def claim_count(self, event: Event) -> int:
         return event.n_claims
 

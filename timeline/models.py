@@ -27,20 +27,22 @@ class Actor(models.Model):
         PERSON = "person", _("person")
         GROUP = "group", _("group")
 
-    key = models.CharField(max_length=80, unique=True, validators=[key_validator])
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=80, unique=True, validators=[key_validator], verbose_name=_("key"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
     iso_code = models.CharField(
-        "ISO 3166 code",
+        _("ISO 3166 code"),
         max_length=3,
         blank=True,
         validators=[RegexValidator(r"^[A-Z]{3}$", _("Three capital letters (ISO 3166 alpha-3)."))],
         help_text=_("Alpha-3 code, for states only (SUN for the Soviet Union)."),
     )
-    aliases = models.JSONField(default=list, blank=True)
-    description = models.TextField(blank=True)
+    aliases = models.JSONField(default=list, blank=True, verbose_name=_("aliases"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
 
     class Meta:
+        verbose_name = _("actor")
+        verbose_name_plural = _("actors")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -80,21 +82,32 @@ class Event(models.Model):
         STATEMENT = "statement", _("statement")
         OTHER = "other", _("other")
 
-    key = models.CharField(max_length=80, unique=True, validators=[key_validator])
-    title = models.CharField(max_length=300)
+    key = models.CharField(max_length=80, unique=True, validators=[key_validator], verbose_name=_("key"))
+    title = models.CharField(max_length=300, verbose_name=_("title"))
     date = models.DateField(
-        help_text=_("The true date; the first day of its month or year when only those are known.")
+        help_text=_("The true date; the first day of its month or year when only those are known."),
+        verbose_name=_("date"),
     )
-    precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
-    end_date = models.DateField(null=True, blank=True)
-    end_precision = models.CharField(max_length=5, choices=Precision.choices, blank=True)
-    place = models.CharField(max_length=200, blank=True)
-    type = models.CharField(max_length=20, choices=Type.choices)
-    description = models.TextField(blank=True)
-    participants = models.ManyToManyField(Actor, related_name="events", blank=True)
-    sources = models.ManyToManyField("annotations.Source", related_name="events", blank=True)
+    precision = models.CharField(
+        max_length=5, choices=Precision.choices, default=Precision.DAY, verbose_name=_("precision")
+    )
+    end_date = models.DateField(null=True, blank=True, verbose_name=_("end date"))
+    end_precision = models.CharField(
+        max_length=5, choices=Precision.choices, blank=True, verbose_name=_("end precision")
+    )
+    place = models.CharField(max_length=200, blank=True, verbose_name=_("place"))
+    type = models.CharField(max_length=20, choices=Type.choices, verbose_name=_("type"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    participants = models.ManyToManyField(
+        Actor, related_name="events", blank=True, verbose_name=_("participants")
+    )
+    sources = models.ManyToManyField(
+        "annotations.Source", related_name="events", blank=True, verbose_name=_("sources")
+    )
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["date", "key"]
         indexes = [models.Index(fields=["date"], name="event_date_idx")]
         constraints = [

@@ -15,9 +15,11 @@ from annotations.models.reading import Claim, Document, Paragraph
 class Tag(models.Model):
     """A free label on annotations, stored lower-case."""
 
-    name = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=50, unique=True, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -55,8 +57,15 @@ class Annotation(Moderated):
     Visibility = Visibility
     Motivation = Motivation
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="annotations")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="annotations", verbose_name=_("course")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="annotations",
+        verbose_name=_("author"),
+    )
     group = models.ForeignKey(
         CourseGroup,
         on_delete=models.PROTECT,
@@ -64,39 +73,62 @@ class Annotation(Moderated):
         blank=True,
         related_name="annotations",
         help_text=_("For group visibility: the author's group when they wrote it."),
+        verbose_name=_("group"),
     )
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="annotations")
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="annotations", verbose_name=_("document")
+    )
     paragraph = models.ForeignKey(
-        Paragraph, on_delete=models.SET_NULL, null=True, blank=True, related_name="annotations"
+        Paragraph,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="annotations",
+        verbose_name=_("paragraph"),
     )
-    paragraph_anchor = models.CharField(max_length=40)
+    paragraph_anchor = models.CharField(max_length=40, verbose_name=_("paragraph anchor"))
     claim = models.ForeignKey(
-        Claim, on_delete=models.SET_NULL, null=True, blank=True, related_name="annotations"
+        Claim,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="annotations",
+        verbose_name=_("claim"),
     )
-    exact = models.TextField()
-    prefix = models.CharField(max_length=64, blank=True)
-    suffix = models.CharField(max_length=64, blank=True)
-    start = models.PositiveIntegerField()
-    end = models.PositiveIntegerField()
-    motivation = models.CharField(max_length=20, choices=Motivation.choices, default=Motivation.COMMENTING)
-    tags = models.ManyToManyField(Tag, related_name="annotations", blank=True)
-    body = models.TextField(blank=True, help_text=_("Markdown."))
-    body_html = models.TextField(blank=True, editable=False)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
+    exact = models.TextField(verbose_name=_("exact"))
+    prefix = models.CharField(max_length=64, blank=True, verbose_name=_("prefix"))
+    suffix = models.CharField(max_length=64, blank=True, verbose_name=_("suffix"))
+    start = models.PositiveIntegerField(verbose_name=_("start"))
+    end = models.PositiveIntegerField(verbose_name=_("end"))
+    motivation = models.CharField(
+        max_length=20, choices=Motivation.choices, default=Motivation.COMMENTING, verbose_name=_("motivation")
+    )
+    tags = models.ManyToManyField(Tag, related_name="annotations", blank=True, verbose_name=_("tags"))
+    body = models.TextField(blank=True, help_text=_("Markdown."), verbose_name=_("body"))
+    body_html = models.TextField(blank=True, editable=False, verbose_name=_("body (HTML)"))
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE, verbose_name=_("visibility")
+    )
     imported_from = models.CharField(
-        max_length=300, blank=True, help_text=_("Where an imported annotation came from.")
+        max_length=300,
+        blank=True,
+        help_text=_("Where an imported annotation came from."),
+        verbose_name=_("imported from"),
     )
     anonymous_to_peers = models.BooleanField(
         default=False,
         editable=False,
         help_text=_("Made for an anonymous assignment: classmates do not see who wrote it."),
+        verbose_name=_("anonymous to peers"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    edited_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited at"))
+    deleted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deleted at"))
 
     class Meta:
+        verbose_name = _("annotation")
+        verbose_name_plural = _("annotations")
         ordering = ["document", "paragraph_anchor", "start", "created_at"]
         indexes = [
             models.Index(fields=["course", "visibility"], name="annotation_course_vis_idx"),
@@ -141,18 +173,24 @@ class Annotation(Moderated):
 class AnnotationReply(models.Model):
     """A reply in an annotation's thread; it is seen by whoever sees the annotation."""
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.PROTECT, related_name="replies")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotation_replies"
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.PROTECT, related_name="replies", verbose_name=_("annotation")
     )
-    body = models.TextField(help_text=_("Markdown."))
-    body_html = models.TextField(blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    edited_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="annotation_replies",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(help_text=_("Markdown."), verbose_name=_("body"))
+    body_html = models.TextField(blank=True, editable=False, verbose_name=_("body (HTML)"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited at"))
+    deleted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deleted at"))
 
     class Meta:
+        verbose_name = _("annotation reply")
         ordering = ["annotation", "created_at", "pk"]
         verbose_name_plural = _("annotation replies")
         constraints = [models.CheckConstraint(condition=~Q(body=""), name="reply_body_not_empty")]

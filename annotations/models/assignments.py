@@ -58,10 +58,12 @@ class Assignment(models.Model):
     ``late_until``.
     """
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assignments")
-    title = models.CharField(max_length=200)
-    instructions = models.TextField(blank=True, help_text=_("Markdown."))
-    instructions_html = models.TextField(blank=True, editable=False)
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("course")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    instructions = models.TextField(blank=True, help_text=_("Markdown."), verbose_name=_("instructions"))
+    instructions_html = models.TextField(blank=True, editable=False, verbose_name=_("instructions (HTML)"))
     sections = models.ManyToManyField(
         Section,
         blank=True,
@@ -69,59 +71,94 @@ class Assignment(models.Model):
         help_text=_(
             "Sections in scope, with their subsections. No sections and no claims: the whole reading."
         ),
+        verbose_name=_("sections"),
     )
-    claims = models.ManyToManyField(Claim, blank=True, related_name="assignments")
-    opens_at = models.DateTimeField()
-    due_at = models.DateTimeField()
+    claims = models.ManyToManyField(Claim, blank=True, related_name="assignments", verbose_name=_("claims"))
+    opens_at = models.DateTimeField(verbose_name=_("opens at"))
+    due_at = models.DateTimeField(verbose_name=_("due at"))
     late_until = models.DateTimeField(
-        null=True, blank=True, help_text=_("Work made after the due date and until then counts, marked late.")
+        null=True,
+        blank=True,
+        help_text=_("Work made after the due date and until then counts, marked late."),
+        verbose_name=_("late until"),
     )
     late_penalty = models.PositiveSmallIntegerField(
         default=0,
         validators=[MaxValueValidator(100)],
         help_text=_("Percent taken off the automatic score when late work was needed to meet it."),
+        verbose_name=_("late penalty"),
     )
-    work_mode = models.CharField(max_length=20, choices=WorkMode.choices, default=WorkMode.INDIVIDUAL)
-    required_annotations = models.PositiveSmallIntegerField(default=0)
-    required_challenges = models.PositiveSmallIntegerField(default=0)
+    work_mode = models.CharField(
+        max_length=20, choices=WorkMode.choices, default=WorkMode.INDIVIDUAL, verbose_name=_("work mode")
+    )
+    required_annotations = models.PositiveSmallIntegerField(default=0, verbose_name=_("required annotations"))
+    required_challenges = models.PositiveSmallIntegerField(default=0, verbose_name=_("required challenges"))
     required_sources = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Distinct sources cited in the student's challenges.")
+        default=0,
+        help_text=_("Distinct sources cited in the student's challenges."),
+        verbose_name=_("required sources"),
     )
     required_replies = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Replies to annotations, responses to challenges and posts in discussions.")
+        default=0,
+        help_text=_("Replies to annotations, responses to challenges and posts in discussions."),
+        verbose_name=_("required replies"),
     )
     required_links = models.PositiveSmallIntegerField(
-        default=0, help_text=_("Claim–event links proposed (declined ones do not count).")
+        default=0,
+        help_text=_("Claim–event links proposed (declined ones do not count)."),
+        verbose_name=_("required links"),
     )
-    scoring = models.CharField(max_length=20, choices=Scoring.choices, default=Scoring.SCALED)
+    scoring = models.CharField(
+        max_length=20, choices=Scoring.choices, default=Scoring.SCALED, verbose_name=_("scoring")
+    )
     points = models.DecimalField(
-        max_digits=6, decimal_places=2, default=Decimal("10"), validators=[MinValueValidator(Decimal("0.01"))]
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        verbose_name=_("points"),
     )
     hide_peers_until_posted = models.BooleanField(
         default=False,
         help_text=_("A student sees classmates' work in the scope only after posting their own."),
+        verbose_name=_("hide peers until posted"),
     )
     anonymous_to_peers = models.BooleanField(
-        default=False, help_text=_("Students' names are hidden from classmates (never from staff).")
+        default=False,
+        help_text=_("Students' names are hidden from classmates (never from staff)."),
+        verbose_name=_("anonymous to peers"),
     )
     premoderation = models.BooleanField(
         default=False,
         help_text=_("Students' new work in the scope waits for approval while the assignment is open."),
+        verbose_name=_("premoderation"),
     )
-    grades_released_at = models.DateTimeField(null=True, blank=True)
+    grades_released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("grades released at"))
     grades_released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("grades released by"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     Status = Status
     objects = AssignmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
         ordering = ["course", "due_at", "pk"]
         indexes = [models.Index(fields=["course", "opens_at"], name="assignment_course_open_idx")]
         constraints = [
@@ -182,17 +219,31 @@ class Assignment(models.Model):
 class Extension(models.Model):
     """A later due date (and late window) for one student."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extensions")
-    due_at = models.DateTimeField()
-    late_until = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=300, blank=True)
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("assignment")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="extensions",
+        verbose_name=_("student"),
+    )
+    due_at = models.DateTimeField(verbose_name=_("due at"))
+    late_until = models.DateTimeField(null=True, blank=True, verbose_name=_("late until"))
+    reason = models.CharField(max_length=300, blank=True, verbose_name=_("reason"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
         ordering = ["assignment", "student__username"]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "student"], name="extension_unique"),
@@ -213,8 +264,12 @@ class Grade(models.Model):
     ``version`` grows with every change, so two graders never silently overwrite each other.
     """
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="grades")
-    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grades")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, related_name="grades", verbose_name=_("assignment")
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grades", verbose_name=_("student")
+    )
     score = models.DecimalField(
         max_digits=6,
         decimal_places=2,
@@ -222,16 +277,24 @@ class Grade(models.Model):
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Overrides the automatic score; empty keeps the automatic score."),
+        verbose_name=_("score"),
     )
-    feedback = models.TextField(blank=True, help_text=_("Markdown."))
-    feedback_html = models.TextField(blank=True, editable=False)
+    feedback = models.TextField(blank=True, help_text=_("Markdown."), verbose_name=_("feedback"))
+    feedback_html = models.TextField(blank=True, editable=False, verbose_name=_("feedback (HTML)"))
     graded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("graded by"),
     )
-    graded_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
+    graded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("graded at"))
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("grade")
+        verbose_name_plural = _("grades")
         ordering = ["assignment", "student__username"]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "student"], name="grade_unique"),

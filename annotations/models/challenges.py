@@ -57,36 +57,66 @@ class Challenge(Moderated):
     Stance = Stance
     Status = ChallengeStatus
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="challenges")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="challenges")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="challenges", verbose_name=_("course")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="challenges",
+        verbose_name=_("author"),
+    )
     group = models.ForeignKey(
-        CourseGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="challenges"
+        CourseGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="challenges",
+        verbose_name=_("group"),
     )
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="challenges")
-    stance = models.CharField(max_length=20, choices=Stance.choices)
-    argument = models.TextField(help_text=_("Markdown."))
-    argument_html = models.TextField(blank=True, editable=False)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.COURSE)
-    status = models.CharField(max_length=20, choices=ChallengeStatus.choices, default=ChallengeStatus.OPEN)
-    feedback = models.TextField(blank=True, help_text=_("Markdown; staff's reasons when resolving."))
-    feedback_html = models.TextField(blank=True, editable=False)
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="challenges", verbose_name=_("claim")
+    )
+    stance = models.CharField(max_length=20, choices=Stance.choices, verbose_name=_("stance"))
+    argument = models.TextField(help_text=_("Markdown."), verbose_name=_("argument"))
+    argument_html = models.TextField(blank=True, editable=False, verbose_name=_("argument (HTML)"))
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.COURSE, verbose_name=_("visibility")
+    )
+    status = models.CharField(
+        max_length=20, choices=ChallengeStatus.choices, default=ChallengeStatus.OPEN, verbose_name=_("status")
+    )
+    feedback = models.TextField(
+        blank=True, help_text=_("Markdown; staff's reasons when resolving."), verbose_name=_("feedback")
+    )
+    feedback_html = models.TextField(blank=True, editable=False, verbose_name=_("feedback (HTML)"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
     anonymous_to_peers = models.BooleanField(
         default=False,
         editable=False,
         help_text=_("Made for an anonymous assignment: classmates do not see who wrote it."),
+        verbose_name=_("anonymous to peers"),
     )
-    sources = models.ManyToManyField(Source, through="ChallengeSource", related_name="challenges", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    edited_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    sources = models.ManyToManyField(
+        Source, through="ChallengeSource", related_name="challenges", blank=True, verbose_name=_("sources")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited at"))
+    deleted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deleted at"))
 
     class Meta:
+        verbose_name = _("challenge")
+        verbose_name_plural = _("challenges")
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["course", "claim", "status"], name="challenge_course_claim_idx"),
@@ -118,13 +148,23 @@ class Challenge(Moderated):
 class ChallengeSource(models.Model):
     """A source cited in a challenge, with where in it to look."""
 
-    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="citations")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="challenge_citations")
-    page = models.CharField(max_length=50, blank=True)
-    quote = models.TextField(blank=True, help_text=_("The passage relied on, quoted."))
-    url_fragment = models.CharField(max_length=300, blank=True, help_text=_("For example #section-3."))
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.CASCADE, related_name="citations", verbose_name=_("challenge")
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="challenge_citations", verbose_name=_("source")
+    )
+    page = models.CharField(max_length=50, blank=True, verbose_name=_("page"))
+    quote = models.TextField(
+        blank=True, help_text=_("The passage relied on, quoted."), verbose_name=_("quote")
+    )
+    url_fragment = models.CharField(
+        max_length=300, blank=True, help_text=_("For example #section-3."), verbose_name=_("URL fragment")
+    )
 
     class Meta:
+        verbose_name = _("cited source")
+        verbose_name_plural = _("cited sources")
         ordering = ["challenge", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["challenge", "source"], name="challenge_source_unique"),
@@ -137,18 +177,25 @@ class ChallengeSource(models.Model):
 class ChallengeResponse(models.Model):
     """A post in a challenge's thread; seen by whoever sees the challenge."""
 
-    challenge = models.ForeignKey(Challenge, on_delete=models.PROTECT, related_name="responses")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="challenge_responses"
+    challenge = models.ForeignKey(
+        Challenge, on_delete=models.PROTECT, related_name="responses", verbose_name=_("challenge")
     )
-    body = models.TextField(help_text=_("Markdown."))
-    body_html = models.TextField(blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    edited_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="challenge_responses",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(help_text=_("Markdown."), verbose_name=_("body"))
+    body_html = models.TextField(blank=True, editable=False, verbose_name=_("body (HTML)"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited at"))
+    deleted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deleted at"))
 
     class Meta:
+        verbose_name = _("challenge response")
+        verbose_name_plural = _("challenge responses")
         ordering = ["challenge", "created_at", "pk"]
         constraints = [models.CheckConstraint(condition=~Q(body=""), name="challenge_response_not_empty")]
 
@@ -159,16 +206,23 @@ class ChallengeResponse(models.Model):
 class Erratum(models.Model):
     """A correction of a claim confirmed by site staff; every course sees it."""
 
-    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="erratum")
-    text = models.TextField(help_text=_("What is wrong in the claim, and the correction."))
+    claim = models.OneToOneField(
+        Claim, on_delete=models.PROTECT, related_name="erratum", verbose_name=_("claim")
+    )
+    text = models.TextField(
+        help_text=_("What is wrong in the claim, and the correction."), verbose_name=_("text")
+    )
     challenge = models.ForeignKey(
         Challenge, on_delete=models.SET_NULL, null=True, blank=True, related_name="errata",
-        help_text=_("The challenge that showed it, if any."),
+        help_text=_("The challenge that showed it, if any."), verbose_name=_("challenge"),
     )  # fmt: skip
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    confirmed_at = models.DateTimeField(default=timezone.now)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("confirmed by")
+    )
+    confirmed_at = models.DateTimeField(default=timezone.now, verbose_name=_("confirmed at"))
 
     class Meta:
+        verbose_name = _("erratum")
         ordering = ["-confirmed_at"]
         verbose_name_plural = _("errata")
 
@@ -180,31 +234,59 @@ class EventProposal(models.Model):
     """A new event a student proposes for the timeline, with a source; staff accept it
     (creating the ``Event``) or decline it."""
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="event_proposals")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="event_proposals", verbose_name=_("course")
+    )
     proposer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="event_proposals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="event_proposals",
+        verbose_name=_("proposer"),
     )
-    title = models.CharField(max_length=300)
-    date = models.DateField()
-    precision = models.CharField(max_length=5, choices=Precision.choices, default=Precision.DAY)
-    end_date = models.DateField(null=True, blank=True)
-    end_precision = models.CharField(max_length=5, choices=Precision.choices, blank=True)
-    place = models.CharField(max_length=200, blank=True)
-    type = models.CharField(max_length=20, choices=Event.Type.choices)
-    description = models.TextField(blank=True)
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="event_proposals")
-    status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED)
-    feedback = models.TextField(blank=True)
+    title = models.CharField(max_length=300, verbose_name=_("title"))
+    date = models.DateField(verbose_name=_("date"))
+    precision = models.CharField(
+        max_length=5, choices=Precision.choices, default=Precision.DAY, verbose_name=_("precision")
+    )
+    end_date = models.DateField(null=True, blank=True, verbose_name=_("end date"))
+    end_precision = models.CharField(
+        max_length=5, choices=Precision.choices, blank=True, verbose_name=_("end precision")
+    )
+    place = models.CharField(max_length=200, blank=True, verbose_name=_("place"))
+    type = models.CharField(max_length=20, choices=Event.Type.choices, verbose_name=_("type"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="event_proposals", verbose_name=_("source")
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=ProposalStatus.choices,
+        default=ProposalStatus.PROPOSED,
+        verbose_name=_("status"),
+    )
+    feedback = models.TextField(blank=True, verbose_name=_("feedback"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
     event = models.ForeignKey(
-        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposals"
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("event"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("event proposal")
+        verbose_name_plural = _("event proposals")
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
@@ -229,23 +311,46 @@ class LinkProposal(models.Model):
     one course and are seen by its members only, accepted or not.
     """
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="link_proposals")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="link_proposals", verbose_name=_("course")
+    )
     proposer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="link_proposals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="link_proposals",
+        verbose_name=_("proposer"),
     )
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="link_proposals")
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="link_proposals")
-    relation = models.CharField(max_length=20, choices=ClaimEventLink.Relation.choices)
-    note = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED)
-    feedback = models.TextField(blank=True)
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="link_proposals", verbose_name=_("claim")
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="link_proposals", verbose_name=_("event")
+    )
+    relation = models.CharField(
+        max_length=20, choices=ClaimEventLink.Relation.choices, verbose_name=_("relation")
+    )
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    status = models.CharField(
+        max_length=10,
+        choices=ProposalStatus.choices,
+        default=ProposalStatus.PROPOSED,
+        verbose_name=_("status"),
+    )
+    feedback = models.TextField(blank=True, verbose_name=_("feedback"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("link proposal")
+        verbose_name_plural = _("link proposals")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["course", "status"], name="link_proposal_course_idx")]
         constraints = [

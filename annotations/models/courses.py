@@ -31,20 +31,37 @@ class Role(models.TextChoices):
 class Course(models.Model):
     """A class working on one reading; student work lives inside one course."""
 
-    title = models.CharField(max_length=200)
-    term = models.CharField(max_length=60, blank=True, help_text=_("For example “Spring 2027”."))
-    reading = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="courses")
-    join_code = models.CharField(max_length=32, unique=True, default=new_join_code)
-    join_enabled = models.BooleanField(default=True, help_text=_("Whether students can join with the code."))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    term = models.CharField(
+        max_length=60, blank=True, help_text=_("For example “Spring 2027”."), verbose_name=_("term")
+    )
+    reading = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="courses", verbose_name=_("reading")
+    )
+    join_code = models.CharField(
+        max_length=32, unique=True, default=new_join_code, verbose_name=_("join code")
+    )
+    join_enabled = models.BooleanField(
+        default=True, help_text=_("Whether students can join with the code."), verbose_name=_("join enabled")
+    )
     premoderation = models.BooleanField(
-        default=False, help_text=_("Students' new work waits for a TA's or an instructor's approval.")
+        default=False,
+        help_text=_("Students' new work waits for a TA's or an instructor's approval."),
+        verbose_name=_("premoderation"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
         ordering = ["-created_at", "title"]
         constraints = [
             models.CheckConstraint(condition=~Q(join_code=""), name="course_join_code_not_empty"),
@@ -60,10 +77,13 @@ class Course(models.Model):
 class CourseGroup(models.Model):
     """A group of students inside a course."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="groups")
-    name = models.CharField(max_length=100)
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="groups", verbose_name=_("course")
+    )
+    name = models.CharField(max_length=100, verbose_name=_("name"))
 
     class Meta:
+        verbose_name_plural = _("groups")
         ordering = ["course", "name"]
         verbose_name = _("group")
         constraints = [
@@ -77,18 +97,31 @@ class CourseGroup(models.Model):
 class Membership(models.Model):
     """A user's role in a course; a student is in at most one of its groups."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STUDENT)
-    group = models.ForeignKey(
-        CourseGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="memberships"
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("course")
     )
-    joined_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STUDENT, verbose_name=_("role"))
+    group = models.ForeignKey(
+        CourseGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("group"),
+    )
+    joined_at = models.DateTimeField(auto_now_add=True, verbose_name=_("joined at"))
     premoderated = models.BooleanField(
-        default=False, help_text=_("This student's new work waits for approval (after repeated abuse).")
+        default=False,
+        help_text=_("This student's new work waits for approval (after repeated abuse)."),
+        verbose_name=_("premoderated"),
     )
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["course", "role", "user__username"]
         constraints = [
             # One membership per user and course, so one group per student and course.

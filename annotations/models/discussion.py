@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.annotation import Annotation
@@ -20,27 +20,57 @@ class Thread(models.Model):
     """A discussion in a course, or in one group of it, about a claim, an event, an
     annotation or a challenge — or about nothing in particular."""
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="threads")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="threads", verbose_name=_("course")
+    )
     group = models.ForeignKey(
         CourseGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="threads",
-        help_text=_("Empty: the whole course takes part."),
+        help_text=_("Empty: the whole course takes part."), verbose_name=_("group"),
     )  # fmt: skip
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="threads")
-    title = models.CharField(max_length=200)
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="threads")
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, null=True, blank=True, related_name="threads")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="threads", verbose_name=_("author")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    claim = models.ForeignKey(
+        Claim,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="threads",
+        verbose_name=_("claim"),
+    )
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="threads",
+        verbose_name=_("event"),
+    )
     annotation = models.ForeignKey(
-        Annotation, on_delete=models.PROTECT, null=True, blank=True, related_name="threads"
+        Annotation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="threads",
+        verbose_name=_("annotation"),
     )
     challenge = models.ForeignKey(
-        Challenge, on_delete=models.PROTECT, null=True, blank=True, related_name="threads"
+        Challenge,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="threads",
+        verbose_name=_("challenge"),
     )
-    pinned = models.BooleanField(default=False)
-    locked = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_post_at = models.DateTimeField(null=True, blank=True)
+    pinned = models.BooleanField(default=False, verbose_name=_("pinned"))
+    locked = models.BooleanField(default=False, verbose_name=_("locked"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_post_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last post at"))
 
     class Meta:
+        verbose_name = _("thread")
+        verbose_name_plural = _("threads")
         ordering = ["-pinned", "-last_post_at", "-created_at"]
         indexes = [models.Index(fields=["course", "group"], name="thread_course_group_idx")]
         constraints = [
@@ -84,20 +114,33 @@ class Thread(models.Model):
 class Post(Moderated):
     """A post in a thread; ``parent`` makes it a reply, to any depth."""
 
-    thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="posts")
-    parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    thread = models.ForeignKey(
+        Thread, on_delete=models.PROTECT, related_name="posts", verbose_name=_("thread")
     )
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
-    body = models.TextField(help_text=_("Markdown."))
-    body_html = models.TextField(blank=True, editable=False)
-    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="mentioned_in", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    edited_at = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("parent"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts", verbose_name=_("author")
+    )
+    body = models.TextField(help_text=_("Markdown."), verbose_name=_("body"))
+    body_html = models.TextField(blank=True, editable=False, verbose_name=_("body (HTML)"))
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="mentioned_in", blank=True, verbose_name=_("mentions")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited at"))
+    deleted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deleted at"))
 
     class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
         ordering = ["thread", "created_at", "pk"]
         indexes = [models.Index(fields=["thread", "created_at"], name="post_thread_created_idx")]
         constraints = [models.CheckConstraint(condition=~Q(body=""), name="post_body_not_empty")]
@@ -109,11 +152,13 @@ class Post(Moderated):
 class PostRevision(models.Model):
     """The text a post had before an edit: edits keep their history."""
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
-    body = models.TextField()
-    replaced_at = models.DateTimeField(auto_now_add=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("post"))
+    body = models.TextField(verbose_name=_("body"))
+    replaced_at = models.DateTimeField(auto_now_add=True, verbose_name=_("replaced at"))
 
     class Meta:
+        verbose_name = _("post revision")
+        verbose_name_plural = _("post revisions")
         ordering = ["post", "replaced_at", "pk"]
 
     def __str__(self) -> str:
@@ -126,15 +171,31 @@ class Reaction(models.Model):
     class Kind(models.TextChoices):
         HELPFUL = "helpful", _("helpful")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HELPFUL)
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="reactions")
-    annotation = models.ForeignKey(
-        Annotation, on_delete=models.CASCADE, null=True, blank=True, related_name="reactions"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions", verbose_name=_("user")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.HELPFUL, verbose_name=_("kind"))
+    post = models.ForeignKey(
+        Post,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reactions",
+        verbose_name=_("post"),
+    )
+    annotation = models.ForeignKey(
+        Annotation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reactions",
+        verbose_name=_("annotation"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
         constraints = [
             models.CheckConstraint(
                 condition=Q(post__isnull=False, annotation__isnull=True)
@@ -174,25 +235,37 @@ class Delivery(models.TextChoices):
 
 class Notification(models.Model):
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
     )
-    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices, verbose_name=_("kind"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=pgettext_lazy("the person who acted", "actor"),
     )
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="notifications")
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("course")
+    )
     # In English, as it was said when it happened: for the admin, and for rows without a message.
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300, verbose_name=_("text"))
     # The sentence in the source language (a msgid of the catalogue) and what fills its
     # placeholders: each reader sees it in their own language, whenever they read it.
-    message = models.CharField(max_length=300, blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    url = models.CharField(max_length=500)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True, verbose_name=_("message"))
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("params"))
+    url = models.CharField(max_length=500, verbose_name=_("URL"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+    emailed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("emailed at"))
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
 
@@ -214,10 +287,17 @@ class LanguagePreference(models.Model):
     """The language a user last chose or signed in with: their e-mails are written in it."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="language_preference",
+        verbose_name=_("user"),
     )
-    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
-    updated_at = models.DateTimeField(auto_now=True)
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, verbose_name=_("language"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("language preference")
+        verbose_name_plural = _("language preferences")
 
     def __str__(self) -> str:
         return f"{self.user}: {self.language}"
@@ -225,12 +305,19 @@ class LanguagePreference(models.Model):
 
 class NotificationPreference(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
     )
-    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
-    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.IN_APP)
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices, verbose_name=_("kind"))
+    delivery = models.CharField(
+        max_length=10, choices=Delivery.choices, default=Delivery.IN_APP, verbose_name=_("delivery")
+    )
 
     class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
         constraints = [
             models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_unique")
         ]
@@ -242,11 +329,20 @@ class NotificationPreference(models.Model):
 class ThreadVisit(models.Model):
     """When a user last read a thread: what came after is unread for them."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="thread_visits")
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="visits")
-    last_read_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="thread_visits",
+        verbose_name=_("user"),
+    )
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="visits", verbose_name=_("thread")
+    )
+    last_read_at = models.DateTimeField(verbose_name=_("last read at"))
 
     class Meta:
+        verbose_name = _("thread visit")
+        verbose_name_plural = _("thread visits")
         constraints = [models.UniqueConstraint(fields=["user", "thread"], name="thread_visit_unique")]
 
     def __str__(self) -> str:

@@ -18,15 +18,27 @@ class Moderated(models.Model):
     """The moderation state of a piece of student work (an abstract base for its model)."""
 
     moderation = models.CharField(
-        max_length=10, choices=ModerationState.choices, default=ModerationState.PUBLISHED, db_index=True
+        max_length=10,
+        choices=ModerationState.choices,
+        default=ModerationState.PUBLISHED,
+        db_index=True,
+        verbose_name=_("moderation"),
     )
     moderation_reason = models.CharField(
-        max_length=500, blank=True, help_text=_("Why it was hidden, shown to its author and the staff.")
+        max_length=500,
+        blank=True,
+        help_text=_("Why it was hidden, shown to its author and the staff."),
+        verbose_name=_("moderation reason"),
     )
     moderated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moderated by"),
     )
-    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("moderated at"))
 
     class Meta:
         abstract = True

@@ -12,11 +12,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from annotations.models.courses import Course
 
 # The kinds of work that can be flagged and moderated, by the name of their field here.
 MODERATED_KINDS = ("annotation", "post", "challenge", "source")
+# Their names as people read them (the queue's "kind" column and filter).
+MODERATED_KIND_CHOICES = [
+    ("annotation", _("annotation")),
+    ("post", _("post")),
+    ("challenge", _("challenge")),
+    ("source", _("source")),
+]
 
 
 class FlagReason(models.TextChoices):
@@ -59,34 +67,76 @@ class ModerationItem(models.Model):
     state cannot both win.
     """
 
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="moderation_items")
-    kind = models.CharField(max_length=10, choices=[(k, k) for k in MODERATED_KINDS])
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="moderation_items", verbose_name=_("course")
+    )
+    kind = models.CharField(max_length=10, choices=MODERATED_KIND_CHOICES, verbose_name=_("kind"))
     annotation = models.ForeignKey(
-        "annotations.Annotation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "annotations.Annotation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("annotation"),
     )
     post = models.ForeignKey(
-        "annotations.Post", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "annotations.Post",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("post"),
     )
     challenge = models.ForeignKey(
-        "annotations.Challenge", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "annotations.Challenge",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("challenge"),
     )
     source = models.ForeignKey(
-        "annotations.Source", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "annotations.Source",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("source"),
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
-    status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.OPEN)
-    flag_count = models.PositiveIntegerField(default=0, help_text=_("Open flags."))
-    opened_at = models.DateTimeField(default=timezone.now, help_text=_("When it last entered the queue."))
-    last_action = models.CharField(max_length=10, choices=Action.choices, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ItemStatus.choices, default=ItemStatus.OPEN, verbose_name=_("status")
+    )
+    flag_count = models.PositiveIntegerField(
+        default=0, help_text=_("Open flags."), verbose_name=_("flag count")
+    )
+    opened_at = models.DateTimeField(
+        default=timezone.now, help_text=_("When it last entered the queue."), verbose_name=_("opened at")
+    )
+    last_action = models.CharField(
+        max_length=10, choices=Action.choices, blank=True, verbose_name=_("last action")
+    )
     last_action_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last action by"),
     )
-    last_action_at = models.DateTimeField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
+    last_action_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last action at"))
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("moderation item")
+        verbose_name_plural = _("moderation items")
         ordering = ["-flag_count", "opened_at", "pk"]
         indexes = [
             models.Index(fields=["course", "status", "-flag_count", "opened_at"], name="moderation_queue_idx")
@@ -137,15 +187,28 @@ class FlagStatus(models.TextChoices):
 class Flag(models.Model):
     """A member's report of a piece of work in their course; one per member and piece."""
 
-    item = models.ForeignKey(ModerationItem, on_delete=models.PROTECT, related_name="flags")
-    flagger = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags")
-    reason = models.CharField(max_length=20, choices=FlagReason.choices)
-    text = models.CharField(max_length=500, blank=True, help_text=_("Required when the reason is “other”."))
-    status = models.CharField(max_length=10, choices=FlagStatus.choices, default=FlagStatus.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    item = models.ForeignKey(
+        ModerationItem, on_delete=models.PROTECT, related_name="flags", verbose_name=_("item")
+    )
+    flagger = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags", verbose_name=_("flagger")
+    )
+    reason = models.CharField(max_length=20, choices=FlagReason.choices, verbose_name=_("reason"))
+    text = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("Required when the reason is “other”."),
+        verbose_name=_("text"),
+    )
+    status = models.CharField(
+        max_length=10, choices=FlagStatus.choices, default=FlagStatus.OPEN, verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
 
     class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
         ordering = ["item", "created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["item", "flagger"], name="flag_once_per_user_and_item"),
@@ -174,26 +237,37 @@ class AuditEntry(models.Model):
     if the people or the work it names change later.
     """
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("at"))
     # PROTECT: a row is never changed, so what it points at cannot go (people are anonymised, not deleted).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=pgettext_lazy("the person who acted", "actor"),
     )
-    actor_name = models.CharField(max_length=150)
+    actor_name = models.CharField(max_length=150, verbose_name=_("actor name"))
     course = models.ForeignKey(
-        Course, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+        Course,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("course"),
     )
-    action = models.CharField(max_length=40, db_index=True)
-    target_type = models.CharField(max_length=40)
-    target_id = models.CharField(max_length=40)
-    target_label = models.CharField(max_length=300)
-    reason = models.TextField(blank=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
+    action = models.CharField(max_length=40, db_index=True, verbose_name=_("action"))
+    target_type = models.CharField(max_length=40, verbose_name=_("target type"))
+    target_id = models.CharField(max_length=40, verbose_name=_("target ID"))
+    target_label = models.CharField(max_length=300, verbose_name=_("target label"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    before = models.JSONField(default=dict, blank=True, verbose_name=_("before"))
+    after = models.JSONField(default=dict, blank=True, verbose_name=_("after"))
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("audit entry")
         ordering = ["-at", "-pk"]
         verbose_name_plural = _("audit entries")
         indexes = [models.Index(fields=["course", "at"], name="audit_course_at_idx")]

@@ -30,16 +30,18 @@ doi_validator = RegexValidator(
 class Document(models.Model):
     """A reading: the text students work on."""
 
-    slug = models.SlugField(max_length=100, unique=True)
-    title = models.CharField(max_length=400)
-    authors = models.JSONField(default=list, blank=True)
-    affiliation = models.TextField(blank=True)
-    note = models.TextField(blank=True)
-    keywords = models.JSONField(default=list, blank=True)
-    language = models.CharField(max_length=10, default="en")
-    updated_at = models.DateTimeField(auto_now=True)
+    slug = models.SlugField(max_length=100, unique=True, verbose_name=_("slug"))
+    title = models.CharField(max_length=400, verbose_name=_("title"))
+    authors = models.JSONField(default=list, blank=True, verbose_name=_("authors"))
+    affiliation = models.TextField(blank=True, verbose_name=_("affiliation"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    keywords = models.JSONField(default=list, blank=True, verbose_name=_("keywords"))
+    language = models.CharField(max_length=10, default="en", verbose_name=_("language"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
         ordering = ["title"]
 
     def __str__(self) -> str:
@@ -52,16 +54,25 @@ class Document(models.Model):
 class Section(models.Model):
     """A heading of the reading; subsections point at their parent."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sections")
-    parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="sections", verbose_name=_("document")
     )
-    key = models.SlugField(max_length=120)
-    title = models.CharField(max_length=400)
-    level = models.PositiveSmallIntegerField(default=1)
-    order = models.PositiveIntegerField()
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
+    )
+    key = models.SlugField(max_length=120, verbose_name=_("key"))
+    title = models.CharField(max_length=400, verbose_name=_("title"))
+    level = models.PositiveSmallIntegerField(default=1, verbose_name=_("level"))
+    order = models.PositiveIntegerField(verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
         ordering = ["document", "order"]
         constraints = [
             models.UniqueConstraint(fields=["document", "key"], name="section_key_unique"),
@@ -79,13 +90,19 @@ class Section(models.Model):
 class Paragraph(models.Model):
     """One paragraph, verbatim, with a stable anchor (``p-<n>``)."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="paragraphs")
-    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="paragraphs")
-    anchor = models.SlugField(max_length=40)
-    order = models.PositiveIntegerField()
-    text = models.TextField()
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="paragraphs", verbose_name=_("document")
+    )
+    section = models.ForeignKey(
+        Section, on_delete=models.PROTECT, related_name="paragraphs", verbose_name=_("section")
+    )
+    anchor = models.SlugField(max_length=40, verbose_name=_("anchor"))
+    order = models.PositiveIntegerField(verbose_name=_("order"))
+    text = models.TextField(verbose_name=_("text"))
 
     class Meta:
+        verbose_name = _("paragraph")
+        verbose_name_plural = _("paragraphs")
         ordering = ["document", "order"]
         constraints = [
             models.UniqueConstraint(fields=["document", "anchor"], name="paragraph_anchor_unique"),
@@ -116,23 +133,29 @@ class Source(Moderated):
         DATASET = "dataset", _("dataset")
         NOTE = "note", _("explanatory note")
 
-    key = models.CharField(max_length=80, unique=True, validators=[key_validator])
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    authors = models.JSONField(default=list, blank=True)
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
-    title = models.CharField(max_length=500, blank=True)
-    container = models.CharField(max_length=300, blank=True, help_text=_("Journal, newspaper or website."))
-    publisher = models.CharField(max_length=200, blank=True)
-    place = models.CharField(max_length=200, blank=True)
-    pages = models.CharField(max_length=50, blank=True)
-    url = models.URLField(max_length=500, blank=True)
-    doi = models.CharField("DOI", max_length=200, blank=True, validators=[doi_validator])
-    accessed = models.DateField(null=True, blank=True)
-    from_paper = models.BooleanField(default=False)
-    in_reference_list = models.BooleanField(default=False)
-    raw = models.TextField(blank=True, help_text=_("The entry exactly as printed in the reading."))
-    note = models.TextField(blank=True)
-    order = models.PositiveIntegerField(null=True, blank=True, help_text=_("Position in the printed list."))
+    key = models.CharField(max_length=80, unique=True, validators=[key_validator], verbose_name=_("key"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    authors = models.JSONField(default=list, blank=True, verbose_name=_("authors"))
+    year = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("year"))
+    title = models.CharField(max_length=500, blank=True, verbose_name=_("title"))
+    container = models.CharField(
+        max_length=300, blank=True, help_text=_("Journal, newspaper or website."), verbose_name=_("container")
+    )
+    publisher = models.CharField(max_length=200, blank=True, verbose_name=_("publisher"))
+    place = models.CharField(max_length=200, blank=True, verbose_name=_("place"))
+    pages = models.CharField(max_length=50, blank=True, verbose_name=_("pages"))
+    url = models.URLField(max_length=500, blank=True, verbose_name=_("URL"))
+    doi = models.CharField(_("DOI"), max_length=200, blank=True, validators=[doi_validator])
+    accessed = models.DateField(null=True, blank=True, verbose_name=_("accessed"))
+    from_paper = models.BooleanField(default=False, verbose_name=_("from paper"))
+    in_reference_list = models.BooleanField(default=False, verbose_name=_("in reference list"))
+    raw = models.TextField(
+        blank=True, help_text=_("The entry exactly as printed in the reading."), verbose_name=_("raw")
+    )
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    order = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Position in the printed list."), verbose_name=_("order")
+    )
     course = models.ForeignKey(
         "annotations.Course",
         on_delete=models.PROTECT,
@@ -140,13 +163,21 @@ class Source(Moderated):
         blank=True,
         related_name="sources",
         help_text=_("Empty for the reading's own sources, which everyone sees."),
+        verbose_name=_("course"),
     )
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
         ordering = [F("order").asc(nulls_last=True), "key"]
         constraints = [
             models.CheckConstraint(
@@ -218,23 +249,38 @@ class Claim(models.Model):
         )
         NONE = "none", _("none")
 
-    key = models.CharField(max_length=80, unique=True, validators=[key_validator])
-    paragraph = models.ForeignKey(Paragraph, on_delete=models.CASCADE, related_name="claims")
-    quote = models.TextField()
-    start = models.PositiveIntegerField()
-    end = models.PositiveIntegerField()
-    paraphrase = models.CharField(max_length=300)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    variable = models.CharField(max_length=30, choices=Variable.choices, default=Variable.NONE)
-    step = models.CharField(max_length=30, choices=Step.choices, default=Step.NONE)
-    stated_date = models.DateField(null=True, blank=True, help_text=_("The date the quote states, if any."))
-    stated_precision = models.CharField(max_length=5, choices=Precision.choices, blank=True)
-    note = models.TextField(blank=True)
-    cites = models.ManyToManyField(Source, related_name="claims", blank=True)
-    actors = models.ManyToManyField(Actor, related_name="claims", blank=True)
-    events = models.ManyToManyField(Event, through="ClaimEventLink", related_name="claims", blank=True)
+    key = models.CharField(max_length=80, unique=True, validators=[key_validator], verbose_name=_("key"))
+    paragraph = models.ForeignKey(
+        Paragraph, on_delete=models.CASCADE, related_name="claims", verbose_name=_("paragraph")
+    )
+    quote = models.TextField(verbose_name=_("quote"))
+    start = models.PositiveIntegerField(verbose_name=_("start"))
+    end = models.PositiveIntegerField(verbose_name=_("end"))
+    paraphrase = models.CharField(max_length=300, verbose_name=_("paraphrase"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    variable = models.CharField(
+        max_length=30, choices=Variable.choices, default=Variable.NONE, verbose_name=_("variable")
+    )
+    step = models.CharField(max_length=30, choices=Step.choices, default=Step.NONE, verbose_name=_("step"))
+    stated_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("The date the quote states, if any."),
+        verbose_name=_("stated date"),
+    )
+    stated_precision = models.CharField(
+        max_length=5, choices=Precision.choices, blank=True, verbose_name=_("stated precision")
+    )
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    cites = models.ManyToManyField(Source, related_name="claims", blank=True, verbose_name=_("cites"))
+    actors = models.ManyToManyField(Actor, related_name="claims", blank=True, verbose_name=_("actors"))
+    events = models.ManyToManyField(
+        Event, through="ClaimEventLink", related_name="claims", blank=True, verbose_name=_("events")
+    )
 
     class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
         ordering = ["paragraph__document", "paragraph__order", "start"]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="claim_span_not_empty"),
@@ -291,12 +337,18 @@ class ClaimEventLink(models.Model):
         CONTRADICTS = "contradicts", _("contradicts")
         CONTEXT = "context", _("gives context")
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="event_links")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="claim_links")
-    relation = models.CharField(max_length=20, choices=Relation.choices)
-    note = models.TextField(blank=True)
+    claim = models.ForeignKey(
+        Claim, on_delete=models.CASCADE, related_name="event_links", verbose_name=_("claim")
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="claim_links", verbose_name=_("event")
+    )
+    relation = models.CharField(max_length=20, choices=Relation.choices, verbose_name=_("relation"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("claim–event link")
+        verbose_name_plural = _("claim–event links")
         ordering = ["event__date", "claim__key"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "event"], name="claim_event_link_unique"),
