@@ -192,9 +192,11 @@ def post_create(request: HttpRequest, pk: int, thread_pk: int) -> HttpResponse:
                 return render(request, "annotations/threads/_new_post.html", {"post": post, "thread": thread})
             return redirect(post_url(post))
     else:
-        error = ValidationError(form.errors.get("body", ["Write something to post."]))
+        error = ValidationError(form.errors.get("body", [gettext("Write something to post.")]))
     message = " ".join(error.messages)
     if request.htmx:
+        # htmx does not swap a 400 in: htmx-forms.js reads this alert into the form's own
+        # feedback region and leaves the typed text where it is.
         return HttpResponse(format_html('<p class="error" role="alert">{}</p>', message), status=400)
     context = _detail_context(request, thread, error=message)
     return render(request, "annotations/threads/detail.html", context, status=400)
