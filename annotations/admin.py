@@ -65,6 +65,7 @@ from annotations.permissions import can_anonymise_user
 from annotations.services import assignments as assignment_services
 from annotations.services import moderation as moderation_services
 from annotations.services.privacy import user_anonymise
+from annotations.templatetags.numbers import GroupedCount
 from scoproject.admin import (
     TEACHING_ROLES,
     CourseScopedAdmin,
@@ -806,12 +807,12 @@ class ModerationItemAdmin(CourseScopedAdmin):
             else:
                 current = outcome.item
                 now = ngettext(
-                    "Now: %(status)s, %(count)d open flag, version %(version)s.",
-                    "Now: %(status)s, %(count)d open flags, version %(version)s.",
+                    "Now: %(status)s, %(count)s open flag, version %(version)s.",
+                    "Now: %(status)s, %(count)s open flags, version %(version)s.",
                     current.flag_count,
                 ) % {
                     "status": current.get_status_display(),
-                    "count": current.flag_count,
+                    "count": GroupedCount(current.flag_count),
                     "version": current.version,
                 }
                 messages.error(request, f"{label}: {outcome.message} {now}")
@@ -1021,8 +1022,8 @@ class AccountAdmin(DjangoUserAdmin):
         if done:
             self.message_user(
                 request,
-                ngettext("Anonymised %(count)d account(s).", "Anonymised %(count)d account(s).", done)
-                % {"count": done},
+                ngettext("Anonymised %(count)s account(s).", "Anonymised %(count)s account(s).", done)
+                % {"count": GroupedCount(done)},
                 messages.SUCCESS,
             )
 

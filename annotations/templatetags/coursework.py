@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from annotations import permissions
 from annotations.grading import format_score
 
 register = template.Library()
 
-ANONYMOUS = "Anonymous classmate"
+ANONYMOUS = _("Anonymous classmate")
 
 
 @register.filter

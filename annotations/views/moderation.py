@@ -25,6 +25,7 @@ from annotations.models import Annotation, Challenge, Course, Membership, Post, 
 from annotations.models.courses import Role
 from annotations.models.moderation import MODERATED_KINDS, Action, Flag, ItemStatus, ModerationItem
 from annotations.services import moderation as services
+from annotations.templatetags.numbers import GroupedCount
 
 MODELS = {"annotation": Annotation, "post": Post, "challenge": Challenge, "source": Source}
 FLAGGED = gettext_noop("Thank you: the course's staff will review it.")
@@ -249,8 +250,8 @@ def queue(request: HttpRequest, pk: int) -> HttpResponse:
     if all(outcome.done for outcome in outcomes):
         messages.success(
             request,
-            ngettext("Done for %(count)d item.", "Done for %(count)d items.", len(outcomes))
-            % {"count": len(outcomes)},
+            ngettext("Done for %(count)s item.", "Done for %(count)s items.", len(outcomes))
+            % {"count": GroupedCount(len(outcomes))},
         )
         return redirect(request.get_full_path())
     for outcome in outcomes:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from annotations.models.discussion import Delivery, NotificationKind
 from annotations.services import notifications as services
+from annotations.templatetags.numbers import GroupedCount
 
 PAGE_SIZE = 50
 
@@ -37,9 +38,9 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         ngettext(
-            "Marked %(count)d notification(s) as read.", "Marked %(count)d notification(s) as read.", marked
+            "Marked %(count)s notification(s) as read.", "Marked %(count)s notification(s) as read.", marked
         )
-        % {"count": marked},
+        % {"count": GroupedCount(marked)},
     )
     return redirect("notifications:list")
 
@@ -71,6 +72,7 @@ class PreferencesForm(forms.Form):
         self.fields["language"] = forms.ChoiceField(
             label=_("Language of your e-mails"),
             choices=[(code, name_local(code)) for code, _name in settings.LANGUAGES],
+            required=False,
             help_text=_("Signing in or using the language switch at the foot of the page also sets it."),
         )
 
@@ -90,7 +92,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 services.notification_preferences_set(user=request.user, deliveries=form.deliveries())
-                services.language_record(user=request.user, language=form.cleaned_data["language"])
+                if form.cleaned_data["language"]:  # left out: the language stays as it was
+                    services.language_record(user=request.user, language=form.cleaned_data["language"])
         except ValidationError as error:
             for name, errors in error.message_dict.items():
                 for message in errors:

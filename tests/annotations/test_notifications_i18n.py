@@ -250,3 +250,16 @@ def test_the_service_refuses_a_language_the_site_does_not_speak(author):
 
     assert refused.value.message_dict == {"language": [str(services.UNKNOWN_LANGUAGE)]}
     assert not LanguagePreference.objects.exists()
+
+
+def test_saving_deliveries_without_a_language_keeps_the_one_chosen(client, author):
+    speaks(author, "zh-hans")
+    client.force_login(author)
+
+    response = client.post(
+        reverse("notifications:preferences"), {kind: Delivery.EMAIL for kind in NotificationKind.values}
+    )
+
+    assert response.status_code == 302
+    assert services.language_of(author) == "zh-hans"
+    assert set(services.preferences_for(author).values()) == {Delivery.EMAIL}
