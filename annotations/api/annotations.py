@@ -256,7 +256,13 @@ class AnnotationViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Annotation]:
-        annotations = selectors.annotation_list(self.request.user).select_related("document")
+        annotations = selectors.annotation_list(self.request.user)
+        if self.action == "list":
+            annotations = selectors.lean_joins(
+                annotations, ["author", "paragraph", "claim"], ["group", "document"]
+            )
+        else:
+            annotations = annotations.select_related("document")
         return annotations.order_by(*ORDERINGS["newest"][1])
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:

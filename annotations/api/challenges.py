@@ -309,7 +309,9 @@ class ChallengeViewSet(
 
     def get_queryset(self) -> QuerySet[Challenge]:
         rows = selectors.challenge_list(self.request.user)
-        if self.action != "list":
+        if self.action == "list":
+            rows = selectors.lean_joins(rows, ["author", "claim"], ["group", "resolved_by"])
+        else:
             # One challenge: its W3C form quotes the claim in its paragraph.
             rows = rows.select_related("claim__paragraph__document")
         return rows
