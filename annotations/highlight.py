@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
+from django.urls import get_script_prefix, reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -24,7 +26,7 @@ class Highlight:
 @dataclass(frozen=True)
 class Run:
     text: str
-    claims: tuple[Claim, ...]
+    claims: tuple[Claim | ClaimSpan, ...]
     highlights: tuple[Highlight, ...] = ()
 
 
@@ -42,9 +44,33 @@ def runs(text: str, claims: Iterable[Claim], highlights: Iterable[Highlight] = (
     return out
 
 
+@dataclass(frozen=True)
+class ClaimSpan:
+    """What a paragraph's HTML shows of a claim."""
+
+    key: str
+    kind: str
+    start: int
+    end: int
+    paraphrase: str
+
+
 def paragraph_html(text: str, claims: Sequence[Claim], highlights: Sequence[Highlight] = ()) -> SafeString:
     """The paragraph as HTML: each claim's quote a link to the claim (its first run carries
-    the claim's id), each annotated span a highlight naming its annotations."""
+    the claim's id), each annotated span a highlight naming its annotations.
+
+    A pure function of the text, the claims' spans and the highlights, so it is kept per
+    process for the paragraphs read most (the reading renders each of its paragraphs on
+    every visit, mostly with the same highlights).
+    """
+    spans = tuple(ClaimSpan(c.key, c.kind, c.start, c.end, c.paraphrase) for c in claims)
+    return _paragraph_html(text, spans, tuple(highlights), get_script_prefix())
+
+
+@lru_cache(maxsize=4096)
+def _paragraph_html(
+    text: str, claims: tuple[ClaimSpan, ...], highlights: tuple[Highlight, ...], script_prefix: str
+) -> SafeString:
     seen: set[str] = set()
     urls: dict[str, str] = {}  # a claim cut into many runs links each: reverse its url once
     parts = []
@@ -69,7 +95,8 @@ def paragraph_html(text: str, claims: Sequence[Claim], highlights: Sequence[High
                 '<mark class="claim claim--{}"{}><a href="{}"{}>{}</a></mark>',
                 claim.kind,
                 format_html(' id="{}"', claim.key) if first else "",
-                urls.get(claim.key) or urls.setdefault(claim.key, claim.get_absolute_url()),
+                urls.get(claim.key)
+                or urls.setdefault(claim.key, reverse("annotations:claim-detail", kwargs={"key": claim.key})),
                 format_html(' title="{}"', claim.paraphrase) if first else "",
                 inner,
             )

@@ -200,6 +200,14 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     # Failure counts in the shared cache, so the lockout budget is one for all servers.
     AXES_HANDLER = "scoproject.throttling.LockoutCacheHandler"
+else:
+    # Room for the reading's rendered notes (annotations.fragments) of a few busy courses.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": env_int("LOCAL_CACHE_MAX_ENTRIES", default=20000, minimum=300)},
+        }
+    }
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:list"

@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_POST
 
-from annotations import permissions, selectors
+from annotations import fragments, permissions, selectors
 from annotations.anchoring import Anchor, anchor
 from annotations.forms import AnnotationEditForm, AnnotationForm, ReplyForm, add_service_errors
 from annotations.highlight import Highlight, blocks_by_section, paragraph_html
@@ -37,6 +37,8 @@ class Placed:
 
     annotation: Annotation
     anchor: Anchor
+    # The note as the reading shows it, when the page renders it ahead (``fragments``).
+    html: str = ""
 
 
 # The reading shows at most this many notes on a paragraph (and replies on a note); the rest
@@ -161,7 +163,7 @@ def _reading_context(
                 block.form_fields_html = _new_note_fields(paragraph, claims, default_visibility)
         return block
 
-    return {
+    context = {
         "nav": "courses",
         "course": course,
         "document": document,
@@ -175,7 +177,17 @@ def _reading_context(
         "compact": True,
         "note_count_cap": NOTE_COUNT_CAP,
         "replies_shown": NOTES_PER_PARAGRAPH,
+        "notes_urls": {
+            paragraph.anchor: reverse("annotate:paragraph-notes", args=[course.pk, paragraph.anchor])
+            for paragraph in paragraphs
+        },
     }
+    fragments.render_notes(
+        request,
+        (placed for block in context["blocks"] for item in block["paragraphs"] for placed in item.notes),
+        context,
+    )
+    return context
 
 
 @login_required

@@ -1,0 +1,142 @@
+"""Rendered notes of the reading, kept in the cache under a digest of everything they show.
+
+Rendering a note is most of the reading page's cost (about half of it, with three notes on
+each of the paper's paragraphs). A note's HTML is a pure function of its row, its author's
+name, its group, its claim, its tags and counts, its first replies, the templates, the
+language and time zone, and the reader's standing towards it (its author or not, the
+course's staff or not): the cache key is a digest of exactly those inputs. So nothing is
+ever invalidated by hand, an edit, a reply, a moderation or a new helpful mark simply makes
+a new key, and no reader is ever shown what was rendered for a reader who may see more.
+
+The one per-request value in a note, the CSRF token of its forms, is rendered as an
+unguessable slot and put in on the way out: a cached fragment holds no one's token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import cache
+
+from django.core.cache import cache as fragment_cache
+from django.db.models import Model
+from django.middleware.csrf import get_token
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+NOTE_TEMPLATE = "annotations/annotate/_note.html"
+# Every template a compact note may render: a change to any of them makes new keys.
+NOTE_TEMPLATES = (
+    NOTE_TEMPLATE,
+    "annotations/annotate/_replies.html",
+    "annotations/moderation/_state.html",
+    "annotations/moderation/_controls.html",
+)
+# Long enough to serve a week of classes; the cache's own limits evict the unused first.
+TIMEOUT = 7 * 24 * 3600
+# Fields that the note never shows and that would only make keys longer.
+SKIPPED_FIELDS = {"search_vector"}
+
+
+@cache
+def _templates_digest() -> str:
+    sources = [get_template(name).template.source for name in NOTE_TEMPLATES]
+    return hashlib.sha256("\x00".join(sources).encode()).hexdigest()
+
+
+@cache
+def csrf_slot() -> str:
+    """What stands for the CSRF token in a cached fragment: derived from SECRET_KEY, so no
+    one can write it into a note's text for it to be replaced."""
+    return "csrf-" + salted_hmac("annotations.fragments.csrf", "slot").hexdigest()[:32]
+
+
+def _row(instance: Model | None) -> tuple:
+    if instance is None:
+        return ()
+    return tuple(
+        getattr(instance, field.attname)
+        for field in instance._meta.concrete_fields
+        if field.name not in SKIPPED_FIELDS
+    )
+
+
+def _person(user) -> tuple:
+    return (user.pk, user.get_username(), user.get_full_name()) if user is not None else ()
+
+
+def note_inputs(placed, *, user, can_teach: bool, notes_url: str, replies_shown: int) -> tuple:
+    """Everything a compact note's HTML depends on."""
+    note = placed.annotation
+    replies = getattr(note, "first_replies", [])
+    return (
+        _templates_digest(),
+        get_language(),
+        timezone.get_current_timezone_name(),
+        note.author_id == user.pk,
+        can_teach,
+        notes_url,
+        replies_shown,
+        placed.anchor.status,
+        _row(note),
+        _person(note.author),
+        note.group.name if note.group_id else "",
+        (note.claim.key, note.claim.get_absolute_url()) if note.claim_id else (),
+        tuple(tag.name for tag in note.tags.all()),
+        getattr(note, "helpful_count", None),
+        getattr(note, "reply_count", None),
+        tuple((_row(reply), _person(reply.author), reply.author_id == user.pk) for reply in replies),
+    )
+
+
+def _key(inputs: tuple) -> str:
+    return "note-fragment:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
+
+
+def render_notes(request, placed_notes: Iterable, context: dict) -> None:
+    """Set ``html`` on each of ``placed_notes``: from the cache when it holds the note as
+    this reader would see it, else rendered (with ``context``, as the reading's template
+    would include it) and kept. One cache round trip for the hits, one for the misses."""
+    placed_notes = list(placed_notes)
+    if not placed_notes:
+        return
+    user, can_teach = request.user, context["can_teach"]
+    keys = [
+        _key(
+            note_inputs(
+                placed,
+                user=user,
+                can_teach=can_teach,
+                notes_url=context["notes_urls"][placed.annotation.paragraph_anchor],
+                replies_shown=context["replies_shown"],
+            )
+        )
+        for placed in placed_notes
+    ]
+    found = fragment_cache.get_many(keys)
+    template = get_template(NOTE_TEMPLATE)
+    missed = {}
+    token = get_token(request)
+    for placed, key in zip(placed_notes, keys, strict=True):
+        html = found.get(key)
+        if html is None:
+            html = missed[key] = template.render(
+                {
+                    **context,
+                    "user": user,
+                    "placed": placed,
+                    "notes_url": context["notes_urls"][placed.annotation.paragraph_anchor],
+                    "csrf_token": csrf_slot(),
+                }
+            )
+        placed.html = _with_token(html, token)
+    if missed:
+        fragment_cache.set_many(missed, timeout=TIMEOUT)
+
+
+def _with_token(html: str, token: str) -> SafeString:
+    # The slot is letters and digits, the token too: nothing in the HTML needs escaping.
+    return mark_safe(str(html).replace(csrf_slot(), token))  # rendered by the template engine

@@ -1,0 +1,163 @@
+"""The reading's notes come from the cache under a digest of everything they show: a cached
+note reads exactly as a fresh one, every change shows at once, no reader is shown what was
+rendered for another, and no cached note holds anyone's CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from annotations import fragments
+from annotations.models import Annotation
+from annotations.services import annotations as annotation_services
+from annotations.services import moderation as moderation_services
+from annotations.services.threads import reaction_toggle
+from tests.factories import AnnotationFactory
+from tests.helpers import queries_for
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.fixture
+def reading_url(course) -> str:
+    return reverse("annotate:reading", kwargs={"pk": course.pk})
+
+
+@pytest.fixture
+def note(course, author, group_a) -> Annotation:
+    return AnnotationFactory(
+        course=course,
+        author=author,
+        group=group_a,
+        body="First thoughts.",
+        body_html="<p>First thoughts.</p>",
+    )
+
+
+def page(client: Client, url: str, **headers: str) -> str:
+    response = client.get(url, **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def note_html(text: str, note: Annotation) -> str:
+    """The note's <li> in the page, with its CSRF tokens blanked."""
+    found = re.search(rf'<li class="note[^"]*" id="a-{note.pk}">.*?\n</li>', text, re.S)
+    assert found, f"note {note.pk} is not on the page"
+    return TOKEN.sub('name="csrfmiddlewaretoken" value=""', found.group(0))
+
+
+def test_a_note_from_the_cache_reads_exactly_as_a_freshly_rendered_one(client, author, note, reading_url):
+    client.force_login(author)
+    AnnotationFactory(course=note.course, author=author, start=30, end=60, body="Second.")
+
+    fresh = page(client, reading_url)
+    cached = page(client, reading_url)
+    cache.clear()
+    fresh_again = page(client, reading_url)
+
+    assert note_html(cached, note) == note_html(fresh, note) == note_html(fresh_again, note)
+    assert TOKEN.sub("", cached) == TOKEN.sub("", fresh)
+    assert "First thoughts." in note_html(cached, note)
+
+
+def test_the_cache_costs_no_query(client, author, note, reading_url):
+    client.force_login(author)
+
+    cold = queries_for(client, reading_url)
+    warm = queries_for(client, reading_url)
+
+    assert warm == cold
+
+
+def test_an_edit_a_reply_a_helpful_mark_and_a_moderation_show_at_once(
+    client, author, groupmate, instructor, note, reading_url
+):
+    client.force_login(groupmate)
+    page(client, reading_url)
+
+    annotation_services.annotation_update(user=author, annotation=note, body="Second thoughts.")
+    assert "Second thoughts." in note_html(page(client, reading_url), note)
+
+    annotation_services.reply_create(
+        user=instructor, annotation=Annotation.objects.get(pk=note.pk), body="Why?"
+    )
+    assert "Why?" in note_html(page(client, reading_url), note)
+
+    reaction_toggle(user=instructor, annotation=note)
+    assert "Helpful (1)" in note_html(page(client, reading_url), note)
+
+    moderation_services.hide(user=instructor, target=Annotation.objects.get(pk=note.pk), reason="Off topic.")
+    hidden = note_html(page(client, reading_url), note)
+    assert "Hidden by a moderator." in hidden
+    assert "Second thoughts." not in hidden
+
+
+def test_a_reader_never_sees_what_was_rendered_for_the_author(client, author, groupmate, note, reading_url):
+    client.force_login(author)
+    own = note_html(page(client, reading_url), note)
+    client.force_login(groupmate)
+    theirs = note_html(page(client, reading_url), note)
+
+    edit = reverse("annotate:edit", args=[note.pk])
+    assert f'href="{edit}"' in own
+    assert f'href="{edit}"' not in theirs
+    assert "or flag" in theirs
+    assert "or flag" not in own
+
+
+def test_an_anonymous_note_keeps_its_author_from_classmates_whoever_read_it_first(
+    client, author, groupmate, instructor, note, reading_url
+):
+    Annotation.objects.filter(pk=note.pk).update(anonymous_to_peers=True)
+    client.force_login(instructor)
+    for_staff = note_html(page(client, reading_url), note)
+    client.force_login(groupmate)
+    for_classmate = note_html(page(client, reading_url), note)
+
+    assert "<strong>author</strong>" in for_staff
+    assert "<strong>Anonymous classmate</strong>" in for_classmate
+    assert "<strong>author</strong>" not in for_classmate
+
+
+def test_each_language_has_its_own_fragment(client, groupmate, note, reading_url):
+    client.force_login(groupmate)
+
+    russian = note_html(page(client, reading_url, HTTP_ACCEPT_LANGUAGE="ru"), note)
+    english = note_html(page(client, reading_url, HTTP_ACCEPT_LANGUAGE="en"), note)
+
+    assert "Полезно (0)" in russian
+    assert "Helpful (0)" in english
+    assert "Полезно" not in english
+
+
+def test_the_cache_holds_no_token_and_the_pages_tokens_work(groupmate, note, reading_url, monkeypatch):
+    stored: dict[str, str] = {}
+    keep = fragments.fragment_cache.set_many
+
+    def spy(values, timeout=None):
+        stored.update(values)
+        return keep(values, timeout=timeout)
+
+    monkeypatch.setattr(fragments.fragment_cache, "set_many", spy)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(groupmate)
+
+    text = page(client, reading_url)
+    response = client.post(
+        reverse("annotate:helpful", args=[note.pk]), {"csrfmiddlewaretoken": TOKEN.findall(text)[0]}
+    )
+
+    assert len(stored) == 1
+    (fragment,) = stored.values()
+    assert fragments.csrf_slot() in fragment
+    assert not TOKEN.search(fragment.replace(f'value="{fragments.csrf_slot()}"', ""))
+    assert fragments.csrf_slot() not in text
+    assert response.status_code == 302
+    assert note.reactions.count() == 1
