@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from django.db.models import Case, Count, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
 
 from annotations.models import (
     Annotation,
@@ -58,11 +59,11 @@ from annotations.models.moderated import ModerationState
 CENT = Decimal("0.01")
 
 REQUIREMENT_LABELS = {
-    "annotations": "annotations",
-    "challenges": "challenges",
-    "sources": "sources cited",
-    "replies": "replies",
-    "links": "claim–event links",
+    "annotations": _("annotations"),
+    "challenges": _("challenges"),
+    "sources": _("sources cited"),
+    "replies": _("replies"),
+    "links": _("claim–event links"),
 }
 
 

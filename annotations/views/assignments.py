@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from annotations import grading, permissions, selectors
@@ -28,28 +29,26 @@ from annotations.models import Course, Section
 from annotations.models.assignments import REQUIREMENTS, Assignment
 from annotations.models.courses import Role
 from annotations.services import assignments as services
+from annotations.templatetags.numbers import GroupedCount
 
-SINGULAR = {
-    "annotations": "annotation",
-    "challenges": "challenge",
-    "sources": "source cited",
-    "replies": "reply",
-    "links": "claim–event link",
+# Each kind of work counted, as "1 annotation" / "2 annotations" in the reader's language.
+COUNTED = {
+    "annotations": ngettext_lazy("%(count)s annotation", "%(count)s annotations", "count"),
+    "challenges": ngettext_lazy("%(count)s challenge", "%(count)s challenges", "count"),
+    "sources": ngettext_lazy("%(count)s source cited", "%(count)s sources cited", "count"),
+    "replies": ngettext_lazy("%(count)s reply", "%(count)s replies", "count"),
+    "links": ngettext_lazy("%(count)s claim–event link", "%(count)s claim–event links", "count"),
 }
 REPLY_KINDS = {
-    "AnnotationReply": "Reply to an annotation",
-    "ChallengeResponse": "Response to a challenge",
-    "Post": "Post in a discussion",
+    "AnnotationReply": _("Reply to an annotation"),
+    "ChallengeResponse": _("Response to a challenge"),
+    "Post": _("Post in a discussion"),
 }
 
 
 def requirements_in_words(counts: dict[str, int]) -> str:
     """``{"annotations": 2, "challenges": 1}`` → "2 annotations, 1 challenge" (zeros left out)."""
-    parts = [
-        f"{n} {SINGULAR[kind] if n == 1 else grading.REQUIREMENT_LABELS[kind]}"
-        for kind, n in counts.items()
-        if n
-    ]
+    parts = [COUNTED[kind] % {"count": GroupedCount(n)} for kind, n in counts.items() if n]
     return ", ".join(parts)
 
 
@@ -248,7 +247,7 @@ def _work_items(assignment: Assignment, student) -> list[WorkItem]:
         url = (
             reverse("threads:detail", kwargs={"pk": course_pk, "thread_pk": thread_id}) if thread_id else None
         )
-        what = REPLY_KINDS.get(type(reply).__name__, "Reply")
+        what = REPLY_KINDS.get(type(reply).__name__, gettext("Reply"))
         text = f"{what}, {timezone.localtime(reply.created_at):%d %b %Y, %H:%M}"
         items.append(WorkItem("reply", text, url, timing == "late"))
     return items
@@ -397,11 +396,11 @@ def _class_rows(assignment: Assignment, rows: list[grading.Progress], asked: lis
         grade = p.grade
         graded = ""
         if grade is not None and grade.graded_at:
-            by = grade.graded_by.get_username() if grade.graded_by else "someone"
+            by = grade.graded_by.get_username() if grade.graded_by else gettext("someone")
             minute = timezone.localtime(grade.graded_at).replace(second=0, microsecond=0)
             if minute not in minutes:
-                minutes[minute] = date_format(minute, "j M Y, H:i")
-            graded = f"{by}, {minutes[minute]}"
+                minutes[minute] = date_format(minute, "DATETIME_FORMAT")
+            graded = gettext("%(name)s, %(graded_at)s") % {"name": by, "graded_at": minutes[minute]}
         lines.append(
             ClassRow(
                 username=p.student.get_username(),
@@ -453,14 +452,17 @@ def class_table(request: HttpRequest, pk: int) -> HttpResponse:
             "label": label,
             "url": f"?{urlencode(query)}",
             "aria_sort": ("descending" if descending else "ascending") if current else None,
-            "next": "descending" if next_dir == "desc" else "ascending",
+            "shown_sort": (gettext("descending") if descending else gettext("ascending"))
+            if current
+            else None,
+            "next": gettext("descending") if next_dir == "desc" else gettext("ascending"),
         }
 
     headers = {
-        "student": header("student", "Student"),
-        "group": header("group", "Group"),
-        "late": header("late", "Late"),
-        "score": header("score", "Final score"),
+        "student": header("student", gettext("Student")),
+        "group": header("group", gettext("Group")),
+        "late": header("late", gettext("Late")),
+        "score": header("score", gettext("Final score")),
     }
     requirement_headers = [header(kind, grading.REQUIREMENT_LABELS[kind].capitalize()) for kind in asked]
     return render(

@@ -263,3 +263,21 @@ def test_a_service_refusal_reaches_the_student_in_their_language(paper, course, 
     assert response.status_code == 400
     assert json.loads(response.content) == {"citations": [expected]}
     assert not Challenge.objects.exists()
+
+
+def test_the_class_table_and_an_assignments_requirements_speak_russian(client, course, author, instructor):
+    from tests.factories import AssignmentFactory
+
+    assignment = AssignmentFactory(course=course, required_annotations=2, required_challenges=1)
+    client.force_login(instructor)
+
+    table = _text(
+        client.get(reverse("assignments:progress", args=[assignment.pk]), HTTP_ACCEPT_LANGUAGE="ru")
+    )
+    detail = _text(client.get(assignment.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru"))
+
+    assert "Итоговый балл" in table
+    assert "(по возрастанию)" in table
+    assert "ещё нет" in table
+    assert "Final score" not in table
+    assert "2 аннотации, 1 оспаривание" in detail
