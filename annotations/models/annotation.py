@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.courses import Course, CourseGroup
@@ -158,7 +159,9 @@ class Annotation(Moderated):
         ]
 
     def __str__(self) -> str:
-        return f"{self.author} on {self.paragraph_anchor}: {self.exact[:40]}"
+        return gettext("%(author)s on %(paragraph)s: %(quote)s") % {
+            "author": self.author, "paragraph": self.paragraph_anchor, "quote": self.exact[:40]
+        }  # fmt: skip
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
@@ -199,7 +202,7 @@ class AnnotationReply(models.Model):
         indexes = [models.Index(fields=["author", "created_at"], name="reply_author_created_idx")]
 
     def __str__(self) -> str:
-        return f"{self.author} on annotation {self.annotation_id}"
+        return gettext("%(author)s on annotation %(id)s") % {"author": self.author, "id": self.annotation_id}
 
     @property
     def is_deleted(self) -> bool:

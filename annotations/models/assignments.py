@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.courses import Course
@@ -254,7 +255,10 @@ class Extension(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.student} until {self.due_at:%Y-%m-%d %H:%M}"
+        return gettext("%(student)s until %(due_at)s") % {
+            "student": self.student,
+            "due_at": f"{self.due_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class Grade(models.Model):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.annotation import Visibility
@@ -171,7 +172,7 @@ class ChallengeSource(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source} in challenge {self.challenge_id}"
+        return gettext("%(source)s in challenge %(id)s") % {"source": self.source, "id": self.challenge_id}
 
 
 class ChallengeResponse(models.Model):
@@ -200,7 +201,7 @@ class ChallengeResponse(models.Model):
         constraints = [models.CheckConstraint(condition=~Q(body=""), name="challenge_response_not_empty")]
 
     def __str__(self) -> str:
-        return f"{self.author} on challenge {self.challenge_id}"
+        return gettext("%(author)s on challenge %(id)s") % {"author": self.author, "id": self.challenge_id}
 
 
 class Erratum(models.Model):
@@ -227,7 +228,7 @@ class Erratum(models.Model):
         verbose_name_plural = _("errata")
 
     def __str__(self) -> str:
-        return f"Erratum on {self.claim.key}"
+        return gettext("Erratum on %(claim)s") % {"claim": self.claim.key}
 
 
 class EventProposal(models.Model):
@@ -301,7 +302,7 @@ class EventProposal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} (proposed in {self.course})"
+        return gettext("%(title)s (proposed in %(course)s)") % {"title": self.title, "course": self.course}
 
 
 class LinkProposal(models.Model):
@@ -365,7 +366,9 @@ class LinkProposal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.claim.key} {self.relation} {self.event.key} (proposed in {self.course})"
+        return gettext("%(link)s (proposed in %(course)s)") % {
+            "link": f"{self.claim.key} {self.relation} {self.event.key}", "course": self.course
+        }  # fmt: skip
 
     @property
     def date_disagrees(self) -> bool:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.reading import Document
@@ -133,7 +134,9 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.get_role_display()} in {self.course}"
+        return gettext("%(user)s – %(role)s in %(course)s") % {
+            "user": self.user, "role": self.get_role_display(), "course": self.course
+        }  # fmt: skip
 
     @property
     def is_staff_role(self) -> bool:

@@ -146,7 +146,7 @@ class Post(Moderated):
         constraints = [models.CheckConstraint(condition=~Q(body=""), name="post_body_not_empty")]
 
     def __str__(self) -> str:
-        return f"{self.author} in {self.thread_id}"
+        return gettext("%(author)s in %(id)s") % {"author": self.author, "id": self.thread_id}
 
 
 class PostRevision(models.Model):
@@ -162,7 +162,7 @@ class PostRevision(models.Model):
         ordering = ["post", "replaced_at", "pk"]
 
     def __str__(self) -> str:
-        return f"Revision of post {self.post_id}"
+        return gettext("Revision of post %(id)s") % {"id": self.post_id}
 
 
 class Reaction(models.Model):

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from annotations.models.courses import Course
 
@@ -154,7 +154,9 @@ class ModerationItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.target_id} in {self.course_id}"
+        return gettext("%(kind)s %(id)s in %(course)s") % {
+            "kind": self.get_kind_display(), "id": self.target_id, "course": self.course_id
+        }  # fmt: skip
 
     @property
     def target(self):
@@ -218,7 +220,9 @@ class Flag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.flagger} flags {self.item}: {self.reason}"
+        return gettext("%(flagger)s flags %(item)s: %(reason)s") % {
+            "flagger": self.flagger, "item": self.item, "reason": self.get_reason_display()
+        }  # fmt: skip
 
 
 class AuditQuerySet(models.QuerySet):

@@ -206,3 +206,21 @@ def test_english_stays_as_it_was(client, curator, flagged):
         "Hide the selected work (asks for a reason)",
     ]:
         assert text in html
+
+
+def test_records_name_themselves_in_the_language_the_admin_lists_them_in(course, author, flagged):
+    from django.utils import translation
+
+    from annotations.models import Membership
+
+    membership = Membership.objects.get(course=course, user=author)
+    with translation.override("ru"):
+        russian = (str(membership), str(flagged))
+    with translation.override("zh-hans"):
+        chinese = str(membership)
+    english = str(membership)
+
+    assert russian[0] == f"author – студент в курсе {course}"
+    assert russian[1].startswith(f"author к {flagged.paragraph_anchor}: ")
+    assert chinese == f"author – {course} 的学生"
+    assert english == f"author – student in {course}"
