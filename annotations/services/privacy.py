@@ -32,6 +32,7 @@ from annotations.models import (
     Extension,
     Flag,
     Grade,
+    LanguagePreference,
     LinkProposal,
     Membership,
     Notification,
@@ -261,6 +262,7 @@ def user_data_export(*, user) -> dict[str, Any]:
         "notification_preferences": {
             p.kind: p.delivery for p in NotificationPreference.objects.filter(user=user).order_by("kind")
         },
+        "language": LanguagePreference.objects.filter(user=user).values_list("language", flat=True).first(),
         "grades": [
             {
                 "assignment": g.assignment.title,

@@ -49,7 +49,11 @@ from tests.factories import AssignmentFactory, MembershipFactory, UserFactory
 from timeline.models import Event
 
 # Rows that belong to neither one course nor the reading: the site backup carries them.
-SITE_ONLY = {"annotations.notificationpreference", "annotations.claimeventlink"}
+SITE_ONLY = {
+    "annotations.notificationpreference",
+    "annotations.languagepreference",
+    "annotations.claimeventlink",
+}
 
 
 @pytest.fixture

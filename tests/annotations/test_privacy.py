@@ -101,6 +101,15 @@ def test_my_data_holds_my_work_and_not_others(client, work, author, groupmate):
     assert "other_group_student" not in text
 
 
+def test_my_data_holds_the_language_my_emails_are_written_in(client, work, author, groupmate):
+    from annotations.services.notifications import language_record
+
+    language_record(user=author, language="ru")
+
+    assert _download(client, author)["language"] == "ru"
+    assert _download(client, groupmate)["language"] is None
+
+
 def test_my_data_holds_released_grades_only(client, work, author):
     data = _download(client, author)
     assert [(g["assignment"], g["score"], g["feedback"]) for g in data["grades"]] == [
