@@ -1,10 +1,11 @@
 """Rendered notes of the reading, kept in the cache under a digest of everything they show.
 
-Rendering a note is most of the reading page's cost (about half of it, with three notes on
-each of the paper's paragraphs). A note's HTML is a pure function of its row, its author's
+Rendering the notes is most of the reading page's cost (about half of it, with three notes
+on each of the paper's paragraphs), and rendering the posts most of a thread's. A note's HTML is a pure function of its row, its author's
 name, its group, its claim, its tags and counts, its first replies, the templates, the
 language and time zone, and the reader's standing towards it (its author or not, the
-course's staff or not): the cache key is a digest of exactly those inputs. So nothing is
+course's staff or not): the cache key is a digest of exactly those inputs; a post's
+likewise (``post_inputs``). So nothing is
 ever invalidated by hand, an edit, a reply, a moderation or a new helpful mark simply makes
 a new key, and no reader is ever shown what was rendered for a reader who may see more.
 
@@ -15,7 +16,7 @@ unguessable slot and put in on the way out: a cached fragment holds no one's tok
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 
 from django.core.cache import cache as fragment_cache
@@ -28,22 +29,31 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 NOTE_TEMPLATE = "annotations/annotate/_note.html"
-# Every template a compact note may render: a change to any of them makes new keys.
-NOTE_TEMPLATES = (
-    NOTE_TEMPLATE,
-    "annotations/annotate/_replies.html",
-    "annotations/moderation/_state.html",
-    "annotations/moderation/_controls.html",
-)
+POST_TEMPLATE = "annotations/threads/_post.html"
+# Every template each fragment may render: a change to any of them makes new keys.
+TEMPLATES = {
+    NOTE_TEMPLATE: (
+        NOTE_TEMPLATE,
+        "annotations/annotate/_replies.html",
+        "annotations/moderation/_state.html",
+        "annotations/moderation/_controls.html",
+    ),
+    POST_TEMPLATE: (
+        POST_TEMPLATE,
+        "annotations/threads/_helpful.html",
+        "annotations/moderation/_state.html",
+        "annotations/moderation/_controls.html",
+    ),
+}
 # Long enough to serve a week of classes; the cache's own limits evict the unused first.
 TIMEOUT = 7 * 24 * 3600
-# Fields that the note never shows and that would only make keys longer.
+# Fields that no fragment shows and that would only make keys longer.
 SKIPPED_FIELDS = {"search_vector"}
 
 
 @cache
-def _templates_digest() -> str:
-    sources = [get_template(name).template.source for name in NOTE_TEMPLATES]
+def _templates_digest(template: str) -> str:
+    sources = [get_template(name).template.source for name in TEMPLATES[template]]
     return hashlib.sha256("\x00".join(sources).encode()).hexdigest()
 
 
@@ -68,14 +78,16 @@ def _person(user) -> tuple:
     return (user.pk, user.get_username(), user.get_full_name()) if user is not None else ()
 
 
+def _common(template: str) -> tuple:
+    return (template, _templates_digest(template), get_language(), timezone.get_current_timezone_name())
+
+
 def note_inputs(placed, *, user, can_teach: bool, notes_url: str, replies_shown: int) -> tuple:
-    """Everything a compact note's HTML depends on."""
+    """Everything a compact note of the reading depends on."""
     note = placed.annotation
     replies = getattr(note, "first_replies", [])
     return (
-        _templates_digest(),
-        get_language(),
-        timezone.get_current_timezone_name(),
+        *_common(NOTE_TEMPLATE),
         note.author_id == user.pk,
         can_teach,
         notes_url,
@@ -92,49 +104,87 @@ def note_inputs(placed, *, user, can_teach: bool, notes_url: str, replies_shown:
     )
 
 
+def post_inputs(post, *, request, thread, can_moderate: bool) -> tuple:
+    """Everything a post of a thread's page depends on (its replies are not in it)."""
+    return (
+        *_common(POST_TEMPLATE),
+        post.author_id == request.user.pk,
+        request.user.is_authenticated,
+        can_moderate,
+        request.get_full_path(),  # where its moderation forms return to
+        (thread.pk, thread.course_id, thread.locked),
+        _row(post),
+        _person(post.author),
+        getattr(post, "helpful_count", None),
+    )
+
+
 def _key(inputs: tuple) -> str:
-    return "note-fragment:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
+    return "fragment:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
+
+
+def render_each(
+    request, items: list, *, template: str, inputs: Callable, context: Callable
+) -> list[SafeString]:
+    """Each of ``items`` rendered with ``template``: from the cache when it holds the item
+    as this reader would see it (``inputs(item)`` says what that depends on), else
+    rendered with ``context(item)`` and kept. One cache round trip for the hits, one for
+    the misses; the reader's CSRF token put in on the way out."""
+    if not items:
+        return []
+    keys = [_key(inputs(item)) for item in items]
+    found = fragment_cache.get_many(keys)
+    engine_template = get_template(template)
+    missed = {}
+    token = get_token(request)
+    out = []
+    for item, key in zip(items, keys, strict=True):
+        html = found.get(key)
+        if html is None:
+            html = missed[key] = str(engine_template.render({**context(item), "csrf_token": csrf_slot()}))
+        out.append(_with_token(html, token))
+    if missed:
+        fragment_cache.set_many(missed, timeout=TIMEOUT)
+    return out
 
 
 def render_notes(request, placed_notes: Iterable, context: dict) -> None:
-    """Set ``html`` on each of ``placed_notes``: from the cache when it holds the note as
-    this reader would see it, else rendered (with ``context``, as the reading's template
-    would include it) and kept. One cache round trip for the hits, one for the misses."""
+    """Set ``html`` on each of the reading's ``placed_notes`` (``context`` is the page's)."""
     placed_notes = list(placed_notes)
-    if not placed_notes:
-        return
     user, can_teach = request.user, context["can_teach"]
-    keys = [
-        _key(
-            note_inputs(
-                placed,
-                user=user,
-                can_teach=can_teach,
-                notes_url=context["notes_urls"][placed.annotation.paragraph_anchor],
-                replies_shown=context["replies_shown"],
-            )
-        )
-        for placed in placed_notes
-    ]
-    found = fragment_cache.get_many(keys)
-    template = get_template(NOTE_TEMPLATE)
-    missed = {}
-    token = get_token(request)
-    for placed, key in zip(placed_notes, keys, strict=True):
-        html = found.get(key)
-        if html is None:
-            html = missed[key] = template.render(
-                {
-                    **context,
-                    "user": user,
-                    "placed": placed,
-                    "notes_url": context["notes_urls"][placed.annotation.paragraph_anchor],
-                    "csrf_token": csrf_slot(),
-                }
-            )
-        placed.html = _with_token(html, token)
-    if missed:
-        fragment_cache.set_many(missed, timeout=TIMEOUT)
+
+    def notes_url(placed) -> str:
+        return context["notes_urls"][placed.annotation.paragraph_anchor]
+
+    rendered = render_each(
+        request,
+        placed_notes,
+        template=NOTE_TEMPLATE,
+        inputs=lambda placed: note_inputs(
+            placed,
+            user=user,
+            can_teach=can_teach,
+            notes_url=notes_url(placed),
+            replies_shown=context["replies_shown"],
+        ),
+        context=lambda placed: {**context, "user": user, "placed": placed, "notes_url": notes_url(placed)},
+    )
+    for placed, html in zip(placed_notes, rendered, strict=True):
+        placed.html = html
+
+
+def render_posts(request, posts: list, context: dict) -> None:
+    """Set ``html`` on each of a thread page's ``posts`` (``context`` is the page's)."""
+    thread, can_moderate = context["thread"], context["can_moderate"]
+    rendered = render_each(
+        request,
+        posts,
+        template=POST_TEMPLATE,
+        inputs=lambda post: post_inputs(post, request=request, thread=thread, can_moderate=can_moderate),
+        context=lambda post: {**context, "user": request.user, "request": request, "post": post},
+    )
+    for post, html in zip(posts, rendered, strict=True):
+        post.html = html
 
 
 def _with_token(html: str, token: str) -> SafeString:

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from annotations import permissions, selectors
+from annotations import fragments, permissions, selectors
 from annotations.forms import PostForm, ThreadForm, ThreadMoveForm, add_service_errors
 from annotations.models import Claim, Post
 from annotations.services import threads as services
@@ -130,10 +130,11 @@ def _detail_context(request: HttpRequest, thread, **extra) -> dict:
         post=request.GET.get("post"),
     )
     teach = permissions.can_moderate_thread(request.user, thread)
-    return {
+    tokens = _tokens(roots)
+    context = {
         "course": thread.course,
         "thread": thread,
-        "tokens": _tokens(roots),
+        "tokens": tokens,
         "page": page,
         "deep": DEEP,
         "form": PostForm(),
@@ -145,6 +146,8 @@ def _detail_context(request: HttpRequest, thread, **extra) -> dict:
         else None,
         **extra,
     }
+    fragments.render_posts(request, [post for kind, post in tokens if kind == "post"], context)
+    return context
 
 
 @login_required

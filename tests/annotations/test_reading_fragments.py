@@ -161,3 +161,61 @@ def test_the_cache_holds_no_token_and_the_pages_tokens_work(groupmate, note, rea
     assert fragments.csrf_slot() not in text
     assert response.status_code == 302
     assert note.reactions.count() == 1
+
+
+# -- a thread's posts -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def thread(course, author):
+    from annotations.services import threads as thread_services
+
+    return thread_services.thread_create(user=author, course=course, title="Dates", body="Which date?")
+
+
+def post_html(text: str, post) -> str:
+    found = re.search(rf'<li id="post-{post.pk}" class="post"><article.*?</article>', text, re.S)
+    assert found, f"post {post.pk} is not on the page"
+    return TOKEN.sub('name="csrfmiddlewaretoken" value=""', found.group(0))
+
+
+def test_a_post_is_shown_to_each_reader_as_they_may_see_it_whoever_read_it_first(
+    client, author, groupmate, instructor, thread
+):
+    from annotations.services import threads as thread_services
+
+    url = reverse("threads:detail", args=[thread.course_id, thread.pk])
+    post = thread.posts.get()
+    pages = {}
+    for reader in (author, groupmate, instructor):
+        client.force_login(reader)
+        pages[reader.username] = post_html(page(client, url), post)
+    edit = reverse("threads:post-edit", args=[post.pk])
+    hide = reverse("moderation:hide", args=[thread.course_id, "post", post.pk])
+
+    assert f'href="{edit}"' in pages["author"]
+    assert f'href="{edit}"' not in pages["groupmate"]
+    assert f'action="{hide}"' in pages["instructor"]
+    assert f'action="{hide}"' not in pages["groupmate"]
+    assert "Post reply" in pages["groupmate"]
+
+    thread_services.thread_lock(user=instructor, thread=thread, locked=True)
+    client.force_login(groupmate)
+    assert "Post reply" not in post_html(page(client, url), post)
+
+    moderation_services.hide(user=instructor, target=post, reason="Off topic.")
+    hidden = post_html(page(client, url), post)
+    assert "Hidden by a moderator." in hidden
+    assert "Which date?" not in hidden
+
+
+def test_a_cached_post_reads_as_a_fresh_one(client, groupmate, thread):
+    url = reverse("threads:detail", args=[thread.course_id, thread.pk])
+    post = thread.posts.get()
+    client.force_login(groupmate)
+
+    fresh = post_html(page(client, url), post)
+    cached = post_html(page(client, url), post)
+
+    assert cached == fresh
+    assert "Which date?" in cached
