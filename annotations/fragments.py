@@ -30,6 +30,7 @@ from django.utils.translation import get_language
 
 NOTE_TEMPLATE = "annotations/annotate/_note.html"
 POST_TEMPLATE = "annotations/threads/_post.html"
+CLASS_ROW_TEMPLATE = "annotations/assignments/_class_row.html"
 # Every template each fragment may render: a change to any of them makes new keys.
 TEMPLATES = {
     NOTE_TEMPLATE: (
@@ -44,6 +45,7 @@ TEMPLATES = {
         "annotations/moderation/_state.html",
         "annotations/moderation/_controls.html",
     ),
+    CLASS_ROW_TEMPLATE: (CLASS_ROW_TEMPLATE,),
 }
 # Long enough to serve a week of classes; the cache's own limits evict the unused first.
 TIMEOUT = 7 * 24 * 3600
@@ -185,6 +187,17 @@ def render_posts(request, posts: list, context: dict) -> None:
     )
     for post, html in zip(posts, rendered, strict=True):
         post.html = html
+
+
+def render_class_rows(request, rows: list) -> list[SafeString]:
+    """The class table's lines: each ``ClassRow`` holds every value it prints, ready."""
+    return render_each(
+        request,
+        rows,
+        template=CLASS_ROW_TEMPLATE,
+        inputs=lambda row: (*_common(CLASS_ROW_TEMPLATE), repr(row)),
+        context=lambda row: {"row": row},
+    )
 
 
 def _with_token(html: str, token: str) -> SafeString:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from annotations import grading, permissions, selectors
+from annotations import fragments, grading, permissions, selectors
 from annotations.forms import AssignmentForm, ExtensionForm, GradeForm, add_service_errors
 from annotations.models import Course, Section
 from annotations.models.assignments import REQUIREMENTS, Assignment
@@ -465,6 +465,7 @@ def class_table(request: HttpRequest, pk: int) -> HttpResponse:
         "score": header("score", gettext("Final score")),
     }
     requirement_headers = [header(kind, grading.REQUIREMENT_LABELS[kind].capitalize()) for kind in asked]
+    lines = _class_rows(assignment, rows, asked)
     return render(
         request,
         "annotations/assignments/progress.html",
@@ -472,7 +473,8 @@ def class_table(request: HttpRequest, pk: int) -> HttpResponse:
             "nav": "courses",
             "course": course,
             "assignment": assignment,
-            "rows": _class_rows(assignment, rows, asked),
+            "rows": lines,
+            "row_html": fragments.render_class_rows(request, lines),
             "headers": headers,
             "requirement_headers": requirement_headers,
             "groups": groups,

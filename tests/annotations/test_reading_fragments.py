@@ -219,3 +219,41 @@ def test_a_cached_post_reads_as_a_fresh_one(client, groupmate, thread):
 
     assert cached == fresh
     assert "Which date?" in cached
+
+
+# -- the class table's lines --------------------------------------------------------------------
+
+
+def test_a_class_table_line_reads_as_a_fresh_one_and_a_new_grade_shows_at_once(
+    client, course, author, groupmate, instructor
+):
+    from decimal import Decimal
+
+    from annotations.services import assignments as assignment_services
+    from tests.factories import AssignmentFactory
+
+    assignment = AssignmentFactory(course=course)
+    url = reverse("assignments:progress", args=[assignment.pk])
+    client.force_login(instructor)
+
+    def line(text: str, username: str) -> str:
+        found = re.search(
+            rf'<tr class="student-row[^"]*">\s*<th scope="row" class="student">{username}</th>.*?</tr>',
+            text,
+            re.S,
+        )
+        assert found, username
+        return found.group(0)
+
+    fresh = page(client, url)
+    cached = page(client, url)
+    assert line(cached, "author") == line(fresh, "author")
+
+    assignment_services.grade_set(
+        user=instructor, assignment=assignment, student=author, score=Decimal("7.5")
+    )
+    regraded = page(client, url)
+
+    assert "<strong>7.5</strong>" in line(regraded, "author")
+    assert "<strong>7.5</strong>" not in line(regraded, "groupmate")
+    assert line(regraded, "groupmate") == line(fresh, "groupmate")
