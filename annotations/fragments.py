@@ -31,6 +31,7 @@ from django.utils.translation import get_language
 NOTE_TEMPLATE = "annotations/annotate/_note.html"
 POST_TEMPLATE = "annotations/threads/_post.html"
 CLASS_ROW_TEMPLATE = "annotations/assignments/_class_row.html"
+CHALLENGE_TEMPLATE = "annotations/challenges/_challenge.html"
 # Every template each fragment may render: a change to any of them makes new keys.
 TEMPLATES = {
     NOTE_TEMPLATE: (
@@ -46,6 +47,11 @@ TEMPLATES = {
         "annotations/moderation/_controls.html",
     ),
     CLASS_ROW_TEMPLATE: (CLASS_ROW_TEMPLATE,),
+    CHALLENGE_TEMPLATE: (
+        CHALLENGE_TEMPLATE,
+        "annotations/moderation/_state.html",
+        "annotations/moderation/_controls.html",
+    ),
 }
 # Long enough to serve a week of classes; the cache's own limits evict the unused first.
 TIMEOUT = 7 * 24 * 3600
@@ -121,21 +127,41 @@ def post_inputs(post, *, request, thread, can_moderate: bool) -> tuple:
     )
 
 
+def challenge_inputs(challenge, *, request, course_id: int, can_teach: bool, member: bool) -> tuple:
+    """Everything a challenge on a claim's page depends on."""
+    return (
+        *_common(CHALLENGE_TEMPLATE),
+        challenge.author_id == request.user.pk,
+        request.user.is_authenticated,
+        can_teach,
+        member,
+        course_id,
+        request.get_full_path(),  # where its moderation forms return to
+        _row(challenge),
+        _person(challenge.author),
+        challenge.group.name if challenge.group_id else "",
+        _person(challenge.resolved_by) if challenge.resolved_by_id else (),
+        tuple((_row(citation), _row(citation.source)) for citation in challenge.citations.all()),
+        tuple((_row(response), _person(response.author)) for response in challenge.responses.all()),
+    )
+
+
 def _key(inputs: tuple) -> str:
     return "fragment:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
 
 
 def render_each(
-    request, items: list, *, template: str, inputs: Callable, context: Callable
+    request, items: list, *, template: str, inputs: Callable, context: Callable, cached: bool = True
 ) -> list[SafeString]:
     """Each of ``items`` rendered with ``template``: from the cache when it holds the item
     as this reader would see it (``inputs(item)`` says what that depends on), else
     rendered with ``context(item)`` and kept. One cache round trip for the hits, one for
-    the misses; the reader's CSRF token put in on the way out."""
+    the misses; the reader's CSRF token put in on the way out. Not ``cached``: all rendered
+    afresh and nothing kept (a page shown again with a form's errors in it)."""
     if not items:
         return []
     keys = [_key(inputs(item)) for item in items]
-    found = fragment_cache.get_many(keys)
+    found = fragment_cache.get_many(keys) if cached else {}
     engine_template = get_template(template)
     missed = {}
     token = get_token(request)
@@ -145,7 +171,7 @@ def render_each(
         if html is None:
             html = missed[key] = str(engine_template.render({**context(item), "csrf_token": csrf_slot()}))
         out.append(_with_token(html, token))
-    if missed:
+    if missed and cached:
         fragment_cache.set_many(missed, timeout=TIMEOUT)
     return out
 
@@ -198,6 +224,28 @@ def render_class_rows(request, rows: list) -> list[SafeString]:
         inputs=lambda row: (*_common(CLASS_ROW_TEMPLATE), repr(row)),
         context=lambda row: {"row": row},
     )
+
+
+def render_challenges(request, challenges: list, context: dict) -> None:
+    """Set ``html`` on each challenge of a claim's page (``context`` is the page's)."""
+    course_id, can_teach, member = context["course"].pk, context["can_teach"], context["member"]
+    rendered = render_each(
+        request,
+        challenges,
+        template=CHALLENGE_TEMPLATE,
+        inputs=lambda challenge: challenge_inputs(
+            challenge, request=request, course_id=course_id, can_teach=can_teach, member=member
+        ),
+        context=lambda challenge: {
+            **context,
+            "user": request.user,
+            "request": request,
+            "challenge": challenge,
+        },
+        cached=not context.get("failed"),
+    )
+    for challenge, html in zip(challenges, rendered, strict=True):
+        challenge.html = html
 
 
 def _with_token(html: str, token: str) -> SafeString:

@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
-from annotations import permissions, selectors
+from annotations import fragments, permissions, selectors
 from annotations.api.filters import ClaimFilter
 from annotations.forms import (
     ChallengeForm,
@@ -96,14 +96,14 @@ def _claim_context(request: HttpRequest, course: Course, claim: Claim, **forms: 
     member = permissions.membership_of(request.user, course) is not None
     sources = _citable_sources(request.user, course)
     paragraph = claim.paragraph
-    return {
+    context = {
         "nav": "courses",
         "course": course,
         "claim": claim,
         "before": paragraph.text[: claim.start],
         "after": paragraph.text[claim.end :],
         "evidence": services.evidence_for(course, [claim])[claim.pk],
-        "challenges": page.object_list,
+        "challenges": list(page.object_list),
         "page": page,
         "can_teach": can_teach,
         "member": member,
@@ -112,6 +112,8 @@ def _claim_context(request: HttpRequest, course: Course, claim: Claim, **forms: 
         "failed": forms.get("failed"),
         "links_url": links_url(course, claim),
     }
+    fragments.render_challenges(request, context["challenges"], context)
+    return context
 
 
 @login_required
@@ -158,9 +160,11 @@ def _back(challenge: Challenge) -> HttpResponse:
 
 def _page_again(request: HttpRequest, challenge: Challenge, status: int, **forms: object) -> HttpResponse:
     context = _claim_context(
-        request, challenge.course, _claim_of_course(challenge.course, challenge.claim.key)
+        request,
+        challenge.course,
+        _claim_of_course(challenge.course, challenge.claim.key),
+        failed={"challenge": challenge.pk, **forms},
     )
-    context["failed"] = {"challenge": challenge.pk, **forms}
     return render(request, "annotations/challenges/claim_detail.html", context, status=status)
 
 

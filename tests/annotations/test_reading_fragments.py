@@ -257,3 +257,44 @@ def test_a_class_table_line_reads_as_a_fresh_one_and_a_new_grade_shows_at_once(
     assert "<strong>7.5</strong>" in line(regraded, "author")
     assert "<strong>7.5</strong>" not in line(regraded, "groupmate")
     assert line(regraded, "groupmate") == line(fresh, "groupmate")
+
+
+# -- a claim's challenges ---------------------------------------------------------------------
+
+
+def test_a_challenge_is_shown_to_each_reader_as_they_may_see_it_and_changes_show_at_once(
+    client, course, author, groupmate, instructor, paper
+):
+    from annotations.models import Claim, Source
+    from annotations.models.challenges import ChallengeStatus, Stance
+    from annotations.services import challenges as challenge_services
+
+    claim = Claim.objects.get(key="c-20-8")
+    challenge = challenge_services.challenge_create(
+        user=author, course=course, claim=claim, stance=Stance.DISPUTES, argument="The record says otherwise.",
+        citations=[{"source": Source.objects.filter(course__isnull=True).order_by("key").first(), "page": "12",
+                    "quote": "a passage", "url_fragment": ""}],
+        visibility="course",
+    )  # fmt: skip
+    url = reverse("challenges:claim", kwargs={"pk": course.pk, "key": claim.key})
+
+    def seen_by(reader) -> str:
+        client.force_login(reader)
+        text = page(client, url)
+        found = re.search(rf'<article id="challenge-{challenge.pk}".*?</article>', text, re.S)
+        assert found
+        return found.group(0)
+
+    pages = {reader.username: seen_by(reader) for reader in (author, groupmate, instructor)}
+    assert "Delete my challenge" in pages["author"]
+    assert "Delete my challenge" not in pages["groupmate"]
+    assert "Resolve" in pages["instructor"]
+    assert "Resolve" not in pages["groupmate"]
+    assert TOKEN.sub("", seen_by(groupmate)) == TOKEN.sub("", pages["groupmate"])
+
+    challenge_services.challenge_resolve(
+        user=instructor, challenge=challenge, status=ChallengeStatus.UPHELD, expected_version=1
+    )
+    resolved = seen_by(groupmate)
+    assert 'class="challenge challenge--upheld"' in resolved
+    assert "by instructor" in resolved
