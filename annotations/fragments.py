@@ -1,16 +1,16 @@
-"""Rendered notes of the reading, kept in the cache under a digest of everything they show.
+"""Rendered pieces of pages — the reading's notes, a thread's posts, a claim's challenges, the
+class table's lines — kept in the cache under a digest of everything they show.
 
-Rendering the notes is most of the reading page's cost (about half of it, with three notes
-on each of the paper's paragraphs), and rendering the posts most of a thread's. A note's HTML is a pure function of its row, its author's
-name, its group, its claim, its tags and counts, its first replies, the templates, the
-language and time zone, and the reader's standing towards it (its author or not, the
-course's staff or not): the cache key is a digest of exactly those inputs; a post's
-likewise (``post_inputs``). So nothing is
-ever invalidated by hand, an edit, a reply, a moderation or a new helpful mark simply makes
-a new key, and no reader is ever shown what was rendered for a reader who may see more.
+Rendering them is most of those pages' cost. Each piece's HTML is a pure function of its
+rows (the work, its author's name, its group, claim, tags, counts, sources, replies), the
+templates, the language and time zone, and the reader's standing towards it (its author or
+not, the course's staff or not): the cache key is a digest of exactly those inputs
+(``note_inputs``, ``post_inputs``, ``challenge_inputs``). So nothing is ever invalidated by
+hand — an edit, a reply, a moderation or a new helpful mark simply makes a new key — and no
+reader is ever shown what was rendered for a reader who may see more.
 
-The one per-request value in a note, the CSRF token of its forms, is rendered as an
-unguessable slot and put in on the way out: a cached fragment holds no one's token.
+The one per-request value in them, the CSRF token of their forms, is rendered as an
+unguessable slot and put in on the way out: a cached piece holds no one's token.
 """
 
 from __future__ import annotations
