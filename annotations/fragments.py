@@ -160,7 +160,7 @@ def render_each(
     afresh and nothing kept (a page shown again with a form's errors in it)."""
     if not items:
         return []
-    keys = [_key(inputs(item)) for item in items]
+    keys = [_key(inputs(item)) for item in items] if cached else [None] * len(items)
     found = fragment_cache.get_many(keys) if cached else {}
     engine_template = get_template(template)
     missed = {}
@@ -169,9 +169,11 @@ def render_each(
     for item, key in zip(items, keys, strict=True):
         html = found.get(key)
         if html is None:
-            html = missed[key] = str(engine_template.render({**context(item), "csrf_token": csrf_slot()}))
+            html = str(engine_template.render({**context(item), "csrf_token": csrf_slot()}))
+            if cached:
+                missed[key] = html
         out.append(_with_token(html, token))
-    if missed and cached:
+    if missed:
         fragment_cache.set_many(missed, timeout=TIMEOUT)
     return out
 
