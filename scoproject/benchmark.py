@@ -4,7 +4,8 @@
 course with most students, its busiest claim and thread, an assignment…), signs in as the
 people who would open each page, and times GET requests with ``django.test.Client``: the
 same middleware, session backend, templates and serializers a browser's request goes
-through, without the network or the web server. Each p95 is also given as a multiple of
+through, without the network or the web server; the process's garbage collector is settled
+first as a gunicorn worker's is (``scoproject/gc_tuning.py``). Each p95 is also given as a multiple of
 the p95 of ``/health/``, a view that does nothing: that ratio is comparable between
 machines, where milliseconds are not.
 """
@@ -40,6 +41,7 @@ from annotations.models import Annotation, Challenge, Claim, Course, Membership,
 from annotations.models.assignments import Assignment
 from annotations.models.challenges import EvidenceStatus
 from annotations.models.courses import Role
+from scoproject import gc_tuning
 
 FLOOR, PAGE, API, SEARCH = "floor", "page", "api", "search"
 KINDS = (FLOOR, PAGE, API, SEARCH)
@@ -417,6 +419,7 @@ def run(
     in are left out with a note in ``plan.notes``."""
     clients: dict[str | None, Client | None] = {}
     results = []
+    gc_tuning.settle()  # as a gunicorn worker does once the app is loaded
     for target in plan.targets:
         if target.username not in clients:
             clients[target.username] = signed_in_client(target.username, password=password, host=host)

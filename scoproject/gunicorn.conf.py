@@ -22,3 +22,10 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 # Workers load the app after forking, so each opens its own database connections.
 preload_app = False
+
+
+def post_worker_init(worker) -> None:
+    """The app is loaded: leave its long-lived objects out of the collector's walks."""
+    from scoproject.gc_tuning import settle
+
+    settle()

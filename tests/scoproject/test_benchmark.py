@@ -6,6 +6,7 @@ and the verdicts on figures crafted for the purpose.
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -16,9 +17,20 @@ from annotations.models import Claim, Course, Membership
 from annotations.models.challenges import Stance
 from annotations.models.courses import Role
 from annotations.services import challenges, threads
+from scoproject import gc_tuning
 from scoproject.benchmark import KINDS, TARGET_NAMES, percentile, row_counts
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def collector_restored():
+    """The command settles the collector as a worker does; the test process gets its own back."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
 
 QUICK = ["--requests", "3", "--warmup", "1"]
 
@@ -94,6 +106,14 @@ def test_it_times_the_floor_and_every_kind_of_target_and_writes_nothing(demo, tm
     assert targets["claim-challenges"]["url"] == f"/courses/{demo.pk}/claims/c-21-2/"
     assert targets["api-claim"]["url"] == "/api/v1/claims/c-21-2/"
     assert f"course={demo.pk}" in targets["search-annotations"]["url"]
+
+
+def test_it_measures_with_the_collector_settled_as_in_a_worker(demo, tmp_path):
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    run(tmp_path, "--only", "api-claim")
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == (gc_tuning.YOUNG_THRESHOLD, *gc_tuning.OLDER_THRESHOLDS)
 
 
 def test_the_json_names_the_database_the_data_and_the_settings(demo, tmp_path):
