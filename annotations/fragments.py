@@ -1,4 +1,4 @@
-"""Rendered pieces of pages — the reading's notes, a thread's posts, a claim's challenges, the
+"""Rendered pieces of pages — the reading's paragraphs and notes, a thread's posts, a claim's challenges, the
 class table's lines — kept in the cache under a digest of everything they show.
 
 Rendering them is most of those pages' cost. Each piece's HTML is a pure function of its
@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 NOTE_TEMPLATE = "annotations/annotate/_note.html"
+PARAGRAPH_TEMPLATE = "annotations/annotate/_paragraph.html"
 POST_TEMPLATE = "annotations/threads/_post.html"
 CLASS_ROW_TEMPLATE = "annotations/assignments/_class_row.html"
 CHALLENGE_TEMPLATE = "annotations/challenges/_challenge.html"
@@ -40,6 +41,7 @@ TEMPLATES = {
         "annotations/moderation/_state.html",
         "annotations/moderation/_controls.html",
     ),
+    PARAGRAPH_TEMPLATE: (PARAGRAPH_TEMPLATE, "annotations/annotate/_new_note_fields.html"),
     POST_TEMPLATE: (
         POST_TEMPLATE,
         "annotations/threads/_helpful.html",
@@ -95,7 +97,6 @@ def note_inputs(placed, *, user, can_teach: bool, notes_url: str, replies_shown:
     note = placed.annotation
     replies = getattr(note, "first_replies", [])
     return (
-        *_common(NOTE_TEMPLATE),
         note.author_id == user.pk,
         can_teach,
         notes_url,
@@ -115,7 +116,6 @@ def note_inputs(placed, *, user, can_teach: bool, notes_url: str, replies_shown:
 def post_inputs(post, *, request, thread, can_moderate: bool) -> tuple:
     """Everything a post of a thread's page depends on (its replies are not in it)."""
     return (
-        *_common(POST_TEMPLATE),
         post.author_id == request.user.pk,
         request.user.is_authenticated,
         can_moderate,
@@ -130,7 +130,6 @@ def post_inputs(post, *, request, thread, can_moderate: bool) -> tuple:
 def challenge_inputs(challenge, *, request, course_id: int, can_teach: bool, member: bool) -> tuple:
     """Everything a challenge on a claim's page depends on."""
     return (
-        *_common(CHALLENGE_TEMPLATE),
         challenge.author_id == request.user.pk,
         request.user.is_authenticated,
         can_teach,
@@ -146,25 +145,35 @@ def challenge_inputs(challenge, *, request, course_id: int, can_teach: bool, mem
     )
 
 
-def _key(inputs: tuple) -> str:
-    return "fragment:" + hashlib.sha256(repr(inputs).encode()).hexdigest()
+def _key(common: tuple, inputs: tuple) -> str:
+    return "fragment:" + hashlib.sha256(repr((common, inputs)).encode()).hexdigest()
 
 
 def render_each(
-    request, items: list, *, template: str, inputs: Callable, context: Callable, cached: bool = True
+    request,
+    items: list,
+    *,
+    template: str,
+    inputs: Callable,
+    context: Callable,
+    cached: bool = True,
+    with_token: bool = True,
 ) -> list[SafeString]:
     """Each of ``items`` rendered with ``template``: from the cache when it holds the item
-    as this reader would see it (``inputs(item)`` says what that depends on), else
+    as this reader would see it (``inputs(item)`` says what that depends on besides the
+    templates, the language and the time zone), else
     rendered with ``context(item)`` and kept. One cache round trip for the hits, one for
-    the misses; the reader's CSRF token put in on the way out. Not ``cached``: all rendered
+    the misses; the reader's CSRF token put in on the way out (not ``with_token``: left as
+    the slot, for pieces that go inside a larger cached piece). Not ``cached``: all rendered
     afresh and nothing kept (a page shown again with a form's errors in it)."""
     if not items:
         return []
-    keys = [_key(inputs(item)) for item in items] if cached else [None] * len(items)
+    common = _common(template)  # the template, its version, the language and the time zone
+    keys = [_key(common, inputs(item)) for item in items] if cached else [None] * len(items)
     found = fragment_cache.get_many(keys) if cached else {}
     engine_template = get_template(template)
     missed = {}
-    token = get_token(request)
+    token = get_token(request) if with_token else csrf_slot()
     out = []
     for item, key in zip(items, keys, strict=True):
         html = found.get(key)
@@ -179,7 +188,8 @@ def render_each(
 
 
 def render_notes(request, placed_notes: Iterable, context: dict) -> None:
-    """Set ``html`` on each of the reading's ``placed_notes`` (``context`` is the page's)."""
+    """Set ``html`` on each of the reading's ``placed_notes`` (``context`` is the page's),
+    with the CSRF slot still in it: the notes go inside their paragraph's piece."""
     placed_notes = list(placed_notes)
     user, can_teach = request.user, context["can_teach"]
 
@@ -198,9 +208,42 @@ def render_notes(request, placed_notes: Iterable, context: dict) -> None:
             replies_shown=context["replies_shown"],
         ),
         context=lambda placed: {**context, "user": user, "placed": placed, "notes_url": notes_url(placed)},
+        with_token=False,
     )
     for placed, html in zip(placed_notes, rendered, strict=True):
         placed.html = html
+
+
+def paragraph_inputs(item, *, course_id: int, note_count_cap: int) -> tuple:
+    """Everything a paragraph of the reading depends on: its text as highlighted for this
+    reader, its notes as rendered for this reader (with the CSRF slot), how many more there
+    are, and the new note's fields (none for a reader who may not annotate)."""
+    paragraph = item.paragraph
+    return (
+        course_id,
+        note_count_cap,
+        (paragraph.pk, paragraph.anchor, paragraph.order),
+        str(item.html),
+        tuple(str(placed.html) for placed in item.notes),
+        item.note_total,
+        str(item.form_fields_html),
+    )
+
+
+def render_paragraphs(request, items: list, context: dict) -> None:
+    """Set ``rendered`` on each of the reading's paragraph blocks (``context`` is the page's),
+    after ``render_notes``. A page shown again with a new note's errors renders afresh."""
+    course_id, cap = context["course"].pk, context["note_count_cap"]
+    rendered = render_each(
+        request,
+        items,
+        template=PARAGRAPH_TEMPLATE,
+        inputs=lambda item: paragraph_inputs(item, course_id=course_id, note_count_cap=cap),
+        context=lambda item: {**context, "item": item},
+        cached=not context.get("failed_anchor"),
+    )
+    for item, html in zip(items, rendered, strict=True):
+        item.rendered = html
 
 
 def render_posts(request, posts: list, context: dict) -> None:
@@ -223,7 +266,7 @@ def render_class_rows(request, rows: list) -> list[SafeString]:
         request,
         rows,
         template=CLASS_ROW_TEMPLATE,
-        inputs=lambda row: (*_common(CLASS_ROW_TEMPLATE), repr(row)),
+        inputs=repr,
         context=lambda row: {"row": row},
     )
 

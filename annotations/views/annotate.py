@@ -57,6 +57,8 @@ class ParagraphBlock:
     form: AnnotationForm | None = None
     form_fields_html: str = ""
     note_total: int = 0
+    # The whole block as the page shows it (``fragments.render_paragraphs``).
+    rendered: str = ""
 
     @property
     def more_notes(self) -> int:
@@ -181,12 +183,12 @@ def _reading_context(
             paragraph.anchor: reverse("annotate:paragraph-notes", args=[course.pk, paragraph.anchor])
             for paragraph in paragraphs
         },
+        # The paragraph whose new note was refused, shown again open with its errors.
+        "failed_anchor": failed[0] if failed else None,
     }
-    fragments.render_notes(
-        request,
-        (placed for block in context["blocks"] for item in block["paragraphs"] for placed in item.notes),
-        context,
-    )
+    items = [item for block in context["blocks"] for item in block["paragraphs"]]
+    fragments.render_notes(request, (placed for item in items for placed in item.notes), context)
+    fragments.render_paragraphs(request, items, context)
     return context
 
 
@@ -261,7 +263,6 @@ def annotation_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, gettext("Your annotation is saved."))
             return redirect(annotation.get_absolute_url())
     context = _reading_context(request, course, failed=(paragraph.anchor, form))
-    context["failed_anchor"] = paragraph.anchor
     return render(request, "annotations/annotate/reading.html", context, status=400)
 
 

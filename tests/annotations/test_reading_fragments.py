@@ -1,6 +1,7 @@
-"""The reading's notes come from the cache under a digest of everything they show: a cached
-note reads exactly as a fresh one, every change shows at once, no reader is shown what was
-rendered for another, and no cached note holds anyone's CSRF token."""
+"""The reading's paragraphs and notes come from the cache under a digest of everything they
+show: a cached note or paragraph reads exactly as a fresh one, every change shows at once,
+no reader is shown what was rendered for another, and no cached piece holds anyone's CSRF
+token."""
 
 from __future__ import annotations
 
@@ -137,6 +138,78 @@ def test_each_language_has_its_own_fragment(client, groupmate, note, reading_url
     assert "Полезно" not in english
 
 
+def paragraph_block(text: str, anchor: str) -> str:
+    """One paragraph's block of the reading (its text, notes and form), tokens blanked."""
+    found = re.search(rf'<div class="annotated" id="{anchor}">.*?\n      </div>', text, re.S)
+    assert found, f"paragraph {anchor} is not on the page"
+    return TOKEN.sub('name="csrfmiddlewaretoken" value=""', found.group(0))
+
+
+def test_a_paragraph_shows_its_form_only_to_a_reader_who_may_annotate_whoever_read_it_first(
+    client, author, curator, note, reading_url
+):
+    client.force_login(curator)  # site staff: sees the course's shared work, is not a member
+    for_staff = paragraph_block(page(client, reading_url), note.paragraph_anchor)
+    client.force_login(author)
+    for_member = paragraph_block(page(client, reading_url), note.paragraph_anchor)
+    client.force_login(curator)
+    for_staff_again = paragraph_block(page(client, reading_url), note.paragraph_anchor)
+
+    assert "Annotate this paragraph" in for_member
+    assert "Annotate this paragraph" not in for_staff
+    assert for_staff_again == for_staff
+    assert f'id="a-{note.pk}"' in for_staff
+
+
+def test_a_new_note_shows_at_once_on_its_paragraph(client, author, note, reading_url):
+    client.force_login(author)
+    before = paragraph_block(page(client, reading_url), "p-2")
+
+    p2 = note.course.reading.paragraphs.get(anchor="p-2")
+    AnnotationFactory(
+        course=note.course, author=author, paragraph=p2, body="On p-2.", body_html="<p>On p-2.</p>"
+    )
+    after = paragraph_block(page(client, reading_url), "p-2")
+
+    assert "On p-2." not in before
+    assert "On p-2." in after
+
+
+def test_a_refused_note_is_shown_with_its_errors_and_the_next_view_is_clean(
+    client, author, note, reading_url, monkeypatch
+):
+    client.force_login(author)
+    page(client, reading_url)
+    stored: dict[str, str] = {}
+    keep = fragments.fragment_cache.set_many
+
+    def spy(values, timeout=None):
+        stored.update(values)
+        return keep(values, timeout=timeout)
+
+    monkeypatch.setattr(fragments.fragment_cache, "set_many", spy)
+    refused = client.post(
+        reverse("annotate:create", kwargs={"pk": note.course_id}),
+        {
+            "paragraph": "p-3",
+            "exact": "words the paper never says",
+            "motivation": "commenting",
+            "visibility": "private",
+            "body": "Kept text.",
+        },
+    )
+    again = paragraph_block(page(client, reading_url), "p-3")
+
+    refused_block = paragraph_block(refused.content.decode(), "p-3")
+    assert refused.status_code == 400
+    assert "The quote is not in the paragraph" in refused_block
+    assert "Kept text." in refused_block
+    assert '<details class="annotate-form" open>' in refused_block
+    assert not any("Kept text." in fragment for fragment in stored.values())
+    assert "The quote is not in the paragraph" not in again
+    assert '<details class="annotate-form">' in again
+
+
 def test_the_cache_holds_no_token_and_the_pages_tokens_work(groupmate, note, reading_url, monkeypatch):
     stored: dict[str, str] = {}
     keep = fragments.fragment_cache.set_many
@@ -154,10 +227,11 @@ def test_the_cache_holds_no_token_and_the_pages_tokens_work(groupmate, note, rea
         reverse("annotate:helpful", args=[note.pk]), {"csrfmiddlewaretoken": TOKEN.findall(text)[0]}
     )
 
-    assert len(stored) == 1
-    (fragment,) = stored.values()
-    assert fragments.csrf_slot() in fragment
-    assert not TOKEN.search(fragment.replace(f'value="{fragments.csrf_slot()}"', ""))
+    # The note and every paragraph of the reading, each with the slot where its forms' token goes.
+    assert len(stored) == 1 + note.course.reading.paragraphs.count()
+    for fragment in stored.values():
+        assert fragments.csrf_slot() in fragment
+        assert not TOKEN.search(fragment.replace(f'value="{fragments.csrf_slot()}"', ""))
     assert fragments.csrf_slot() not in text
     assert response.status_code == 302
     assert note.reactions.count() == 1
