@@ -295,7 +295,7 @@ class ChallengeForm(forms.Form):
 
     def __init__(self, *args: object, sources: list[Source] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", "—")] + [(s.key, s.citation or s.key) for s in sources or []]
+        choices = self.source_choices(sources or [])
         for n in range(1, self.CITATIONS + 1):
             self.fields[f"source_{n}"] = forms.ChoiceField(
                 choices=choices, required=False, label=_("Source %(n)s") % {"n": n}
@@ -313,6 +313,11 @@ class ChallengeForm(forms.Form):
                 required=False, max_length=300, label=_("URL fragment (source %(n)s)") % {"n": n},
                 help_text=_("For example #section-3."),
             )  # fmt: skip
+
+    @staticmethod
+    def source_choices(sources: list[Source]) -> list[tuple[str, str]]:
+        """The options of each source select: a blank, then each source by its citation."""
+        return [("", "—")] + [(s.key, s.citation or s.key) for s in sources]
 
     def citation_rows(self) -> list[dict[str, str]]:
         """The filled citation rows, as ``{source: key, page, quote, url_fragment}``."""

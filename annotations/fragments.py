@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from functools import cache
 
+import django
 from django.core.cache import cache as fragment_cache
 from django.db.models import Model
 from django.middleware.csrf import get_token
@@ -33,6 +34,7 @@ PARAGRAPH_TEMPLATE = "annotations/annotate/_paragraph.html"
 POST_TEMPLATE = "annotations/threads/_post.html"
 CLASS_ROW_TEMPLATE = "annotations/assignments/_class_row.html"
 CHALLENGE_TEMPLATE = "annotations/challenges/_challenge.html"
+NEW_CHALLENGE_TEMPLATE = "annotations/challenges/_new_challenge.html"
 # Every template each fragment may render: a change to any of them makes new keys.
 TEMPLATES = {
     NOTE_TEMPLATE: (
@@ -54,6 +56,7 @@ TEMPLATES = {
         "annotations/moderation/_state.html",
         "annotations/moderation/_controls.html",
     ),
+    NEW_CHALLENGE_TEMPLATE: (NEW_CHALLENGE_TEMPLATE, "includes/form_errors.html", "includes/field.html"),
 }
 # Long enough to serve a week of classes; the cache's own limits evict the unused first.
 TIMEOUT = 7 * 24 * 3600
@@ -89,7 +92,14 @@ def _person(user) -> tuple:
 
 
 def _common(template: str) -> tuple:
-    return (template, _templates_digest(template), get_language(), timezone.get_current_timezone_name())
+    # Django's version too: its form widgets' templates are part of what a form renders.
+    return (
+        template,
+        _templates_digest(template),
+        django.get_version(),
+        get_language(),
+        timezone.get_current_timezone_name(),
+    )
 
 
 def note_inputs(placed, *, user, can_teach: bool, notes_url: str, replies_shown: int) -> tuple:
@@ -291,6 +301,23 @@ def render_challenges(request, challenges: list, context: dict) -> None:
     )
     for challenge, html in zip(challenges, rendered, strict=True):
         challenge.html = html
+
+
+def render_new_challenge(request, context: dict, choices: tuple, form: Callable) -> SafeString:
+    """The form for a new challenge on a claim's page (``context`` is the page's): the same for
+    every member of the course but for the sources they may cite (``choices``, the source
+    select's options), so kept once for all of them. ``form()`` makes the blank form when it
+    is to be rendered; a form shown again with its errors (``context["form"]``) renders afresh."""
+    refused = context.get("form")
+    (html,) = render_each(
+        request,
+        [refused],
+        template=NEW_CHALLENGE_TEMPLATE,
+        inputs=lambda _: (context["course"].pk, context["claim"].key, choices),
+        context=lambda _: {**context, "form": refused or form()},
+        cached=refused is None,
+    )
+    return html
 
 
 def _with_token(html: str, token: str) -> SafeString:

@@ -107,12 +107,18 @@ def _claim_context(request: HttpRequest, course: Course, claim: Claim, **forms: 
         "page": page,
         "can_teach": can_teach,
         "member": member,
-        "form": forms.get("form") or (ChallengeForm(sources=sources) if member else None),
+        # A new challenge refused, shown again with its errors (else a blank form, from the cache).
+        "form": forms.get("form"),
         "response_form": ChallengeResponseForm(),
         "failed": forms.get("failed"),
         "links_url": links_url(course, claim),
     }
     fragments.render_challenges(request, context["challenges"], context)
+    if member or context["form"]:
+        choices = ChallengeForm.source_choices(sources)
+        context["new_challenge"] = fragments.render_new_challenge(
+            request, context, tuple(choices), lambda: ChallengeForm(sources=sources)
+        )
     return context
 
 

@@ -372,3 +372,65 @@ def test_a_challenge_is_shown_to_each_reader_as_they_may_see_it_and_changes_show
     resolved = seen_by(groupmate)
     assert 'class="challenge challenge--upheld"' in resolved
     assert "by instructor" in resolved
+
+
+# -- a claim's form for a new challenge -------------------------------------------------------
+
+
+def new_challenge_form(text: str) -> str:
+    found = re.search(r'<section aria-labelledby="new-heading">.*?</section>', text, re.S)
+    assert found, "the form for a new challenge is not on the page"
+    return TOKEN.sub('name="csrfmiddlewaretoken" value=""', found.group(0))
+
+
+def test_the_new_challenge_form_is_shared_by_members_and_shows_a_new_source_at_once(
+    client, course, author, groupmate, curator, paper
+):
+    from annotations.services.sources import source_add
+
+    url = reverse("challenges:claim", kwargs={"pk": course.pk, "key": "c-20-8"})
+    client.force_login(author)
+    fresh = new_challenge_form(page(client, url))
+    client.force_login(groupmate)
+    cached = new_challenge_form(page(client, url))
+    cache.clear()
+    fresh_again = new_challenge_form(page(client, url))
+
+    source_add(user=author, course=course, kind="book", authors=["Doe, Jane"], year=2020, title="A New Book")
+    after = new_challenge_form(page(client, url))
+    client.force_login(curator)  # site staff, not a member: may read the page, not challenge
+    staff = page(client, url)
+
+    assert cached == fresh == fresh_again
+    assert "A New Book" not in fresh
+    assert after.count("A New Book") == 3  # in each of the three source selects
+    assert 'aria-labelledby="new-heading"' not in staff
+
+
+def test_a_refused_challenge_is_shown_with_its_errors_and_the_next_view_is_clean(
+    client, course, author, paper, monkeypatch
+):
+    url = reverse("challenges:claim", kwargs={"pk": course.pk, "key": "c-20-8"})
+    client.force_login(author)
+    page(client, url)
+    stored: dict[str, str] = {}
+    keep = fragments.fragment_cache.set_many
+
+    def spy(values, timeout=None):
+        stored.update(values)
+        return keep(values, timeout=timeout)
+
+    monkeypatch.setattr(fragments.fragment_cache, "set_many", spy)
+    refused = client.post(
+        reverse("challenges:create", kwargs={"pk": course.pk, "key": "c-20-8"}),
+        {"stance": "disputes", "argument": "Kept argument.", "visibility": "course"},
+    )
+    again = new_challenge_form(page(client, url))
+
+    refused_form = new_challenge_form(refused.content.decode())
+    assert refused.status_code == 400
+    assert "Kept argument." in refused_form
+    assert 'role="alert"' in refused_form
+    assert not any("Kept argument." in fragment for fragment in stored.values())
+    assert "Kept argument." not in again
+    assert 'role="alert"' not in again
