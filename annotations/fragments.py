@@ -35,6 +35,8 @@ POST_TEMPLATE = "annotations/threads/_post.html"
 CLASS_ROW_TEMPLATE = "annotations/assignments/_class_row.html"
 CHALLENGE_TEMPLATE = "annotations/challenges/_challenge.html"
 NEW_CHALLENGE_TEMPLATE = "annotations/challenges/_new_challenge.html"
+CLAIM_FILTERS_TEMPLATE = "annotations/challenges/_claim_filters.html"
+CLAIM_CARD_TEMPLATE = "annotations/challenges/_claim_card.html"
 # Every template each fragment may render: a change to any of them makes new keys.
 TEMPLATES = {
     NOTE_TEMPLATE: (
@@ -57,6 +59,8 @@ TEMPLATES = {
         "annotations/moderation/_controls.html",
     ),
     NEW_CHALLENGE_TEMPLATE: (NEW_CHALLENGE_TEMPLATE, "includes/form_errors.html", "includes/field.html"),
+    CLAIM_FILTERS_TEMPLATE: (CLAIM_FILTERS_TEMPLATE, "includes/field.html"),
+    CLAIM_CARD_TEMPLATE: (CLAIM_CARD_TEMPLATE,),
 }
 # Long enough to serve a week of classes; the cache's own limits evict the unused first.
 TIMEOUT = 7 * 24 * 3600
@@ -183,15 +187,19 @@ def render_each(
     found = fragment_cache.get_many(keys) if cached else {}
     engine_template = get_template(template)
     missed = {}
-    token = get_token(request) if with_token else csrf_slot()
+    slot, token = csrf_slot(), None
     out = []
     for item, key in zip(items, keys, strict=True):
         html = found.get(key)
         if html is None:
-            html = str(engine_template.render({**context(item), "csrf_token": csrf_slot()}))
+            html = str(engine_template.render({**context(item), "csrf_token": slot}))
             if cached:
                 missed[key] = html
-        out.append(_with_token(html, token))
+        if with_token and slot in html:
+            # Asked for only where a form needs it: asking sets the CSRF cookie.
+            token = token or get_token(request)
+            html = _with_token(html, token)
+        out.append(mark_safe(html))  # rendered by the template engine
     if missed:
         fragment_cache.set_many(missed, timeout=TIMEOUT)
     return out
@@ -316,6 +324,67 @@ def render_new_challenge(request, context: dict, choices: tuple, form: Callable)
         inputs=lambda _: (context["course"].pk, context["claim"].key, choices),
         context=lambda _: {**context, "form": refused or form()},
         cached=refused is None,
+    )
+    return html
+
+
+def render_claim_cards(request, course, rows: list) -> list[SafeString]:
+    """A course's claims list: each ``(claim, evidence)`` as a card, keyed by the claim, its
+    place in the reading and its evidence status in the course."""
+
+    def inputs(row) -> tuple:
+        claim, evidence = row
+        paragraph = claim.paragraph
+        section = paragraph.section.title if paragraph.section_id else ""
+        return (
+            course.pk,
+            _row(claim),
+            str(evidence.status),
+            paragraph.document.slug,
+            paragraph.anchor,
+            paragraph.order,
+            section,
+        )
+
+    return render_each(
+        request,
+        rows,
+        template=CLAIM_CARD_TEMPLATE,
+        inputs=inputs,
+        context=lambda row: {"course": course, "claim": row[0], "evidence": row[1]},
+    )
+
+
+def form_inputs(form) -> tuple:
+    """Everything a form renders: each field's name, label, help, widget and its options
+    (read afresh: a new section or source is a new option), and the value it shows."""
+    return tuple(
+        (
+            name,
+            str(field.label),
+            str(field.help_text),
+            type(field.widget).__name__,
+            repr(field.widget.attrs),
+            tuple((str(value), str(label)) for value, label in field.choices)
+            if hasattr(field, "choices")
+            else (),
+            repr(form[name].value()),
+        )
+        for name, field in form.fields.items()
+    )
+
+
+def render_filters(request, template: str, context: dict, forms: list) -> SafeString:
+    """A page's filter ``forms`` rendered with ``template``: from the cache when they show the
+    same options and values; forms with errors are rendered afresh and not kept."""
+    valid = all(not form.is_bound or form.is_valid() for form in forms)
+    (html,) = render_each(
+        request,
+        [forms],
+        template=template,
+        inputs=lambda _: tuple(form_inputs(form) for form in forms),
+        context=lambda _: context,
+        cached=valid,
     )
     return html
 

@@ -70,6 +70,7 @@ def claim_list(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [
         (claim, evidence[claim.pk]) for claim in claims if not wanted or evidence[claim.pk].status == wanted
     ]
+    filters = {"filter": claims_filter, "status_form": status_form}
     return render(
         request,
         "annotations/challenges/claim_list.html",
@@ -77,8 +78,11 @@ def claim_list(request: HttpRequest, pk: int) -> HttpResponse:
             "nav": "courses",
             "course": course,
             "rows": rows,
-            "filter": claims_filter,
-            "status_form": status_form,
+            "cards": fragments.render_claim_cards(request, course, rows),
+            **filters,
+            "filters": fragments.render_filters(
+                request, fragments.CLAIM_FILTERS_TEMPLATE, filters, [status_form, claims_filter.form]
+            ),
         },
     )
 

@@ -434,3 +434,64 @@ def test_a_refused_challenge_is_shown_with_its_errors_and_the_next_view_is_clean
     assert not any("Kept argument." in fragment for fragment in stored.values())
     assert "Kept argument." not in again
     assert 'role="alert"' not in again
+
+
+# -- a course's claims list -------------------------------------------------------------------
+
+
+def test_the_claims_list_reads_as_a_fresh_one_and_a_new_status_shows_at_once(
+    client, course, author, groupmate, instructor, paper
+):
+    from annotations.models import Claim, Source
+    from annotations.models.challenges import ChallengeStatus, Stance
+    from annotations.services import challenges as challenge_services
+
+    url = reverse("challenges:claims", kwargs={"pk": course.pk})
+    client.force_login(groupmate)
+
+    def card(text: str, key: str) -> str:
+        found = re.search(
+            rf'<li class="claim-card">\s*<p class="claim-card__paraphrase"><a href="[^"]*/{key}/">.*?</li>',
+            text,
+            re.S,
+        )
+        assert found, key
+        return found.group(0)
+
+    fresh = page(client, url)
+    cached = page(client, url)
+    cache.clear()
+    fresh_again = page(client, url)
+    assert TOKEN.sub("", cached) == TOKEN.sub("", fresh) == TOKEN.sub("", fresh_again)
+
+    challenge = challenge_services.challenge_create(
+        user=author, course=course, claim=Claim.objects.get(key="c-20-8"), stance=Stance.DISPUTES,
+        argument="The record says otherwise.",
+        citations=[{"source": Source.objects.filter(course__isnull=True).order_by("key").first(), "page": "12",
+                    "quote": "a passage", "url_fragment": ""}],
+        visibility="course",
+    )  # fmt: skip
+    contested = page(client, url)
+    challenge_services.challenge_resolve(
+        user=instructor, challenge=challenge, status=ChallengeStatus.UPHELD, expected_version=1
+    )
+    upheld = page(client, url)
+
+    assert "evidence--unchallenged" in card(fresh, "c-20-8")
+    assert "evidence--contested" in card(contested, "c-20-8")
+    assert "evidence--disputed" in card(upheld, "c-20-8")
+    assert card(upheld, "c-21-2") == card(fresh, "c-21-2")
+
+
+def test_the_claims_filters_show_each_request_its_own_values_and_errors(client, course, groupmate, paper):
+    url = reverse("challenges:claims", kwargs={"pk": course.pk})
+    client.force_login(groupmate)
+
+    contested = page(client, f"{url}?status=contested")
+    blank = page(client, url)
+    wrong = client.get(f"{url}?status=nonsense").content.decode()
+
+    assert '<option value="contested" selected>' in contested
+    assert '<option value="contested" selected>' not in blank
+    assert "Select a valid choice" in wrong
+    assert "Select a valid choice" not in page(client, url)
