@@ -4,10 +4,11 @@
 course with most students, its busiest claim and thread, an assignment…), signs in as the
 people who would open each page, and times GET requests with ``django.test.Client``: the
 same middleware, session backend, templates and serializers a browser's request goes
-through, without the network or the web server; the process's garbage collector is settled
-first as a gunicorn worker's is (``scoproject/gc_tuning.py``). Each p95 is also given as a multiple of
-the p95 of ``/health/``, a view that does nothing: that ratio is comparable between
-machines, where milliseconds are not.
+through, without the network or the web server. The process's garbage collector is settled
+first as a gunicorn worker's is (``scoproject/gc_tuning.py``); ``--cold`` empties the cache
+before every request, for first views. Each p95 is also given as a multiple of the p95 of
+``/health/``, a view that does nothing: that ratio is comparable between machines, where
+milliseconds are not.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import django
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection, connections
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpResponseBase
@@ -370,9 +372,9 @@ def _fetch(client: Client, target: Target, secure: bool) -> HttpResponseBase:
     return response
 
 
-def measure(client: Client, target: Target, *, requests: int, warmup: int) -> Result:
+def measure(client: Client, target: Target, *, requests: int, warmup: int, cold: bool = False) -> Result:
     """Time ``requests`` GETs of ``target`` after ``warmup`` untimed ones, and count the
-    queries of one more."""
+    queries of one more; ``cold``: with the cache emptied before each (untimed)."""
     secure = settings.SECURE_SSL_REDIRECT
     for _ in range(warmup):
         _fetch(client, target, secure)
@@ -380,6 +382,8 @@ def measure(client: Client, target: Target, *, requests: int, warmup: int) -> Re
     seconds = []
     response = None
     for _ in range(requests):
+        if cold:
+            cache.clear()
         start = time.perf_counter()
         response = _fetch(client, target, secure)
         seconds.append(time.perf_counter() - start)
@@ -413,6 +417,7 @@ def run(
     host: str,
     requests: int,
     warmup: int,
+    cold: bool = False,
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[Result]:
     """Time every target of ``plan``, one client per user; targets whose user cannot sign
@@ -428,7 +433,7 @@ def run(
             plan.notes.append(f"{target.name}: {target.username} could not sign in with the password given")
             continue
         progress(f"{target.name} ({target.kind}) {target.url}")
-        results.append(measure(client, target, requests=requests, warmup=warmup))
+        results.append(measure(client, target, requests=requests, warmup=warmup, cold=cold))
     floor = next((r for r in results if r.kind == FLOOR), None)
     for result in results:
         if floor is not None and floor.p95_ms > 0:

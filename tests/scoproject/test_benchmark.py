@@ -116,6 +116,22 @@ def test_it_measures_with_the_collector_settled_as_in_a_worker(demo, tmp_path):
     assert gc.get_threshold() == (gc_tuning.YOUNG_THRESHOLD, *gc_tuning.OLDER_THRESHOLDS)
 
 
+def test_cold_empties_the_cache_before_every_timed_request(demo, tmp_path, monkeypatch):
+    from scoproject import benchmark
+
+    clears = []
+    monkeypatch.setattr(benchmark.cache, "clear", lambda: clears.append(1))
+    warm = run(tmp_path, "--only", "api-claim", name="warm.json")
+    assert clears == []
+
+    cold = run(tmp_path, "--only", "reading", "--cold", name="cold.json")
+
+    timed = len(cold["targets"]) * int(QUICK[1])  # the floor and the reading
+    assert len(clears) == timed
+    assert cold["settings"]["cold"] is True
+    assert warm["settings"]["cold"] is False
+
+
 def test_the_json_names_the_database_the_data_and_the_settings(demo, tmp_path):
     data = run(tmp_path, "--only", "api-claim")
 

@@ -78,6 +78,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--host", default="", help="The Host header (the first of ALLOWED_HOSTS).")
         parser.add_argument("--word", default="", help="The word searched for (the data's most common).")
+        parser.add_argument(
+            "--cold",
+            action="store_true",
+            help="Empty the cache before every request (untimed): first views, every rendered piece "
+            "rendered and stored afresh, as after a deploy that changed the templates.",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         requests, warmup = options["requests"], options["warmup"]
@@ -108,6 +114,7 @@ class Command(BaseCommand):
             host=host,
             requests=requests,
             warmup=warmup,
+            cold=options["cold"],
             progress=(lambda line: self.stderr.write(f"timing {line}")) if verbose else (lambda line: None),
         )
         if len([r for r in results if r.kind != benchmark.FLOOR]) == 0 and len(plan.targets) > 1:
@@ -130,6 +137,7 @@ class Command(BaseCommand):
             run_settings={
                 "requests": requests,
                 "warmup": warmup,
+                "cold": options["cold"],
                 "host": host,
                 "only": sorted(only),
                 "budgets_ms": budgets,
