@@ -1,5 +1,7 @@
-"""Rendered pieces of pages — the reading's paragraphs and notes, a thread's posts, a claim's challenges, the
-class table's lines — kept in the cache under a digest of everything they show.
+"""Rendered pieces of pages — the reading's paragraphs and notes, a thread's posts, a claim's
+challenges and its new-challenge form, a course's claims list and its filters, the class
+table's lines, the review queue's lines — kept in the cache under a digest of everything
+they show.
 
 Rendering them is most of those pages' cost. Each piece's HTML is a pure function of its
 rows (the work, its author's name, its group, claim, tags, counts, sources, replies), the
@@ -33,6 +35,7 @@ NOTE_TEMPLATE = "annotations/annotate/_note.html"
 PARAGRAPH_TEMPLATE = "annotations/annotate/_paragraph.html"
 POST_TEMPLATE = "annotations/threads/_post.html"
 CLASS_ROW_TEMPLATE = "annotations/assignments/_class_row.html"
+QUEUE_ROW_TEMPLATE = "annotations/moderation/_queue_row.html"
 CHALLENGE_TEMPLATE = "annotations/challenges/_challenge.html"
 NEW_CHALLENGE_TEMPLATE = "annotations/challenges/_new_challenge.html"
 CLAIM_FILTERS_TEMPLATE = "annotations/challenges/_claim_filters.html"
@@ -53,6 +56,7 @@ TEMPLATES = {
         "annotations/moderation/_controls.html",
     ),
     CLASS_ROW_TEMPLATE: (CLASS_ROW_TEMPLATE,),
+    QUEUE_ROW_TEMPLATE: (QUEUE_ROW_TEMPLATE,),
     CHALLENGE_TEMPLATE: (
         CHALLENGE_TEMPLATE,
         "annotations/moderation/_state.html",
@@ -286,6 +290,14 @@ def render_class_rows(request, rows: list) -> list[SafeString]:
         template=CLASS_ROW_TEMPLATE,
         inputs=repr,
         context=lambda row: {"row": row},
+    )
+
+
+def render_queue_rows(request, rows: list) -> list[SafeString]:
+    """The review queue's lines: each ``QueueRow`` holds every value it prints, ready, and
+    nothing of its reader's (the course's staff all read the same)."""
+    return render_each(
+        request, rows, template=QUEUE_ROW_TEMPLATE, inputs=repr, context=lambda row: {"item": row}
     )
 
 

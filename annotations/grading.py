@@ -49,6 +49,7 @@ from annotations.models import (
     Paragraph,
     Post,
     Section,
+    Thread,
 )
 from annotations.models.annotation import Visibility
 from annotations.models.assignments import REQUIREMENTS, Assignment, Extension, Grade, Scoring, WorkMode
@@ -213,6 +214,16 @@ class Tally:
         return self.on_time < self.required and self.late > 0
 
 
+def is_late(tallies: dict[str, Tally]) -> bool:
+    """Late work was needed for some requirement: the student's work is marked late."""
+    return any(tally.needed_late for tally in tallies.values())
+
+
+def is_complete(tallies: dict[str, Tally]) -> bool:
+    """Every requirement is met."""
+    return all(tally.met for tally in tallies.values())
+
+
 @dataclass
 class Progress:
     """One student's standing on one assignment."""
@@ -231,11 +242,11 @@ class Progress:
 
     @property
     def late(self) -> bool:
-        return any(tally.needed_late for tally in self.tallies.values())
+        return is_late(self.tallies)
 
     @property
     def complete(self) -> bool:
-        return all(tally.met for tally in self.tallies.values())
+        return is_complete(self.tallies)
 
     @property
     def overridden(self) -> bool:
@@ -328,9 +339,11 @@ class _Counter:
         rows = self._dated(rows, author, created)
         if authors is not None:
             rows = rows.filter(**{f"{author}_id__in": authors})
+        # COUNT(*) and the (never null) date rather than the ids: a covering index then
+        # answers the count alone, without reading the rows (annotation_counted_idx).
         return (
             rows.values(_key=F(f"{author}_id"))
-            .annotate(total=Count("pk"), on_time=Count("pk", filter=Q(**{f"{created}__lte": F("_due")})))
+            .annotate(total=Count("*"), on_time=Count(created, filter=Q(**{f"{created}__lte": F("_due")})))
             .order_by()
         )
 
@@ -379,9 +392,12 @@ class _Counter:
                 "author",
             ),
             (
+                # The threads in scope first (a course has few), then their posts: joined
+                # post by post, the scope would be tested on every post of the class.
                 Post.objects.filter(
-                    self.scope.thread_q("thread__", literal=True),
-                    thread__course_id=self.course_id,
+                    thread__in=Thread.objects.filter(
+                        self.scope.thread_q(literal=True), course_id=self.course_id
+                    ).values("pk"),
                     deleted_at__isnull=True,
                     moderation=ModerationState.PUBLISHED,
                 ),
@@ -420,11 +436,12 @@ class _Counter:
             .order_by()
         )
 
-    def queries(self, units: dict[int, int]) -> list[tuple[str, QuerySet]]:
+    def queries(self, units: dict[int, int], authors: QuerySet | None = None) -> list[tuple[str, QuerySet]]:
         """The aggregated queries behind ``count``, each with its requirement: rows of ``_key``
-        (an author's id; a unit's for sources), ``total`` and ``on_time``."""
+        (an author's id; a unit's for sources), ``total`` and ``on_time``. ``authors``, the
+        ids of ``units`` as a query, spares a list of every student's id in each query."""
         required = self.assignment.required()
-        authors = list(units)
+        authors = list(units) if authors is None else authors
         queries: list[tuple[str, QuerySet]] = []
         if required["annotations"]:
             queries.append(
@@ -454,14 +471,20 @@ class _Counter:
             if kind == "sources":  # already per unit, each source once
                 result[row["_key"]][kind] = (on_time, late)
                 continue
-            unit = units[row["_key"]]
+            unit = units.get(row["_key"])
+            if unit is None:  # joined the class since ``units`` was read
+                continue
             before = result[unit].get(kind, (0, 0))
             result[unit][kind] = (before[0] + on_time, before[1] + late)
         return result
 
-    def count(self, units: dict[int, int]) -> dict[int, dict[str, tuple[int, int]]]:
-        """``{unit: {requirement: (on_time, late)}}`` for the requirements the assignment asks for."""
-        return self.combine(units, ((kind, row) for kind, rows in self.queries(units) for row in rows))
+    def count(
+        self, units: dict[int, int], authors: QuerySet | None = None
+    ) -> dict[int, dict[str, tuple[int, int]]]:
+        """``{unit: {requirement: (on_time, late)}}`` for the requirements the assignment asks
+        for (``authors`` as in ``queries``)."""
+        found = ((kind, row) for kind, rows in self.queries(units, authors) for row in rows)
+        return self.combine(units, found)
 
 
 def class_progress(
@@ -472,35 +495,15 @@ def class_progress(
     A fixed number of queries, whatever the size of the class: the students, their
     extensions and grades, the scope, and one query per kind of work asked for.
     """
-    memberships = (
-        Membership.objects.filter(course_id=assignment.course_id, role=Role.STUDENT)
-        .select_related("user", "group")
-        .order_by("user__username")
-    )
-    if group_id is not None:
-        memberships = memberships.filter(group_id=group_id)
+    memberships = _students(assignment, group_id).select_related("user", "group")
     all_members = list(memberships if students is None else memberships.filter(user_id__in=list(students)))
-    if assignment.work_mode == WorkMode.GROUP:
-        # Group work needs every member of the groups concerned, not only the students asked for.
-        group_ids = {m.group_id for m in all_members if m.group_id}
-        team = list(
-            Membership.objects.filter(
-                course_id=assignment.course_id, role=Role.STUDENT, group_id__in=group_ids
-            )
-        )
-        # Groups and lone students share one key space: groups are negative.
-        units = {m.user_id: -m.group_id for m in team}
-        units.update({m.user_id: -m.group_id if m.group_id else m.user_id for m in all_members})
-    else:
-        units = {m.user_id: m.user_id for m in all_members}
+    units, windows, counts = _class_counts(
+        assignment,
+        [(m.user_id, m.group_id) for m in all_members],
+        everyone=_students(assignment, group_id) if students is None else None,
+    )
     if not all_members:
         return []
-    extensions = {
-        ext.student_id: ext
-        for ext in Extension.objects.filter(assignment=assignment, student_id__in=list(units))
-    }
-    windows = {pk: window_for(assignment, ext) for pk, ext in extensions.items()}
-    default = window_for(assignment)
     grades = {
         grade.student_id: grade
         for grade in Grade.objects.filter(
@@ -509,8 +512,123 @@ def class_progress(
         .select_related("graded_by")
         .order_by()  # a lookup by student: the default order would join the users to sort
     }
-    counts = _Counter(assignment, windows, default).count(units)
     return _progress(assignment, all_members, units, windows, grades, counts)
+
+
+def _students(assignment: Assignment, group_id: int | None) -> QuerySet[Membership]:
+    """The memberships of the course's students (of one group), by username."""
+    memberships = Membership.objects.filter(course_id=assignment.course_id, role=Role.STUDENT).order_by(
+        "user__username"
+    )
+    return memberships if group_id is None else memberships.filter(group_id=group_id)
+
+
+def _class_counts(
+    assignment: Assignment, members: list[tuple[int, int | None]], *, everyone: QuerySet | None = None
+) -> tuple[dict[int, int], dict[int, Window], dict[int, dict[str, tuple[int, int]]]]:
+    """For ``members`` (``(user id, group id)`` pairs): the unit each author's work counts
+    for, the students' own dates (those with an extension) and the counts per unit.
+
+    ``everyone``, when ``members`` are all the students of the course or of one group (so
+    their groups' whole teams too), is their memberships' query: the counts then name the
+    authors by that query rather than by a list of several hundred ids."""
+    if assignment.work_mode == WorkMode.GROUP:
+        # Group work needs every member of the groups concerned, not only the students asked for.
+        group_ids = {group_id for _user_id, group_id in members if group_id}
+        team = Membership.objects.filter(
+            course_id=assignment.course_id, role=Role.STUDENT, group_id__in=group_ids
+        ).values_list("user_id", "group_id")
+        # Groups and lone students share one key space: groups are negative.
+        units = {user_id: -group_id for user_id, group_id in team}
+        units.update({user_id: -group_id if group_id else user_id for user_id, group_id in members})
+    else:
+        units = {user_id: user_id for user_id, _group_id in members}
+    if not members:
+        return units, {}, {}
+    authors = None if everyone is None else everyone.values("user_id")
+    extensions = Extension.objects.filter(
+        assignment=assignment, student_id__in=list(units) if authors is None else authors
+    ).order_by()
+    # Read apart from ``members``: a student who joined since has no line, so no dates.
+    windows = {ext.student_id: window_for(assignment, ext) for ext in extensions if ext.student_id in units}
+    counts = _Counter(assignment, windows, window_for(assignment)).count(units, authors)
+    return units, windows, counts
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One student's line of the class table: what their ``Progress`` says, from plain
+    values (the table has a line per student: no user, group and grade built for each)."""
+
+    student_id: int
+    username: str
+    group_name: str | None
+    tallies: dict[str, Tally]
+    auto_score: Decimal
+    override: Decimal | None
+    graded_by: str | None
+    graded_at: datetime | None
+    late: bool
+    complete: bool
+
+    @property
+    def score(self) -> Decimal:
+        """The grade: staff's override when there is one, else the automatic score."""
+        return self.auto_score if self.override is None else self.override
+
+
+def class_standings(assignment: Assignment, *, group_id: int | None = None) -> list[Standing]:
+    """Every student's standing on ``assignment`` (of one group), by username: the
+    numbers ``class_progress`` gives, in as many queries, for the class table."""
+    members = list(
+        _students(assignment, group_id).values_list("user_id", "user__username", "group_id", "group__name")
+    )
+    units, _windows, counts = _class_counts(
+        assignment,
+        [(user_id, group) for user_id, _name, group, _group_name in members],
+        everyone=_students(assignment, group_id),
+    )
+    if not members:
+        return []
+    grades = Grade.objects.filter(assignment=assignment).order_by()
+    if group_id is not None:
+        grades = grades.filter(student_id__in=[user_id for user_id, *_rest in members])
+    # Looked up by student below: a grade of someone no longer a student is never shown.
+    graded = {
+        student_id: (value, graded_by, graded_at)
+        for student_id, value, graded_by, graded_at in grades.values_list(
+            "student_id", "score", "graded_by__username", "graded_at"
+        )
+    }
+    required = assignment.required()
+    asked = [kind for kind in REQUIREMENTS if required[kind]]
+    # Many students share their tallies (nothing done yet, all done): each different set
+    # is scored once.
+    scored: dict[tuple, tuple[dict[str, Tally], Decimal, bool, bool]] = {}
+    standings = []
+    for user_id, username, _group_id, group_name in members:
+        found = counts.get(units[user_id], {})
+        key = tuple(found.get(kind, (0, 0)) for kind in asked)
+        if key not in scored:
+            tallies = {kind: Tally(required[kind], *done) for kind, done in zip(asked, key, strict=True)}
+            scored[key] = (tallies, score(assignment, tallies)[0], is_late(tallies), is_complete(tallies))
+        tallies, auto_score, late, complete = scored[key]
+        override, graded_by, graded_at = graded.get(user_id, (None, None, None))
+        standings.append(
+            Standing(
+                student_id=user_id,
+                username=username,
+                group_name=group_name,
+                tallies=tallies,
+                auto_score=auto_score,
+                override=override,
+                graded_by=graded_by,
+                graded_at=graded_at,
+                late=late,
+                complete=complete,
+            )
+        )
+    return standings
 
 
 def _progress(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -357,14 +358,14 @@ def grades_withhold(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _sort_key(sort: str):
     if sort == "group":
-        return lambda p: (p.group is None, p.group.name if p.group else "")
+        return lambda s: (s.group_name is None, s.group_name or "")
     if sort == "score":
-        return lambda p: p.score
+        return lambda s: s.score
     if sort == "late":
-        return lambda p: p.late
+        return lambda s: s.late
     if sort in REQUIREMENTS:
-        return lambda p: p.tallies[sort].counted if sort in p.tallies else 0
-    return lambda p: p.student.get_username().lower()
+        return lambda s: s.tallies[sort].counted if sort in s.tallies else 0
+    return lambda s: s.username.lower()
 
 
 @dataclass(frozen=True)
@@ -384,35 +385,45 @@ class ClassRow:
     grade_url: str
 
 
-def _class_rows(assignment: Assignment, rows: list[grading.Progress], asked: list[str]) -> list[ClassRow]:
+def _class_rows(assignment: Assignment, rows: list[grading.Standing], asked: list[str]) -> list[ClassRow]:
     """The class table's lines, in the order of ``rows``."""
     # One reverse for the table: the grade pages differ only by the student's id at the end.
     grade_prefix = reverse("assignments:grade", args=[assignment.pk, 0]).removesuffix("0/")
     # Grades are given in sittings: many share the minute shown, and formatting a date is
-    # the dearest thing a line does.
+    # the dearest thing a line does. Scores repeat too: each is written once.
     minutes: dict[datetime, str] = {}
+    scores: dict[Decimal, str] = {}
+    someone = gettext("someone")
+    graded_as = gettext("%(name)s, %(graded_at)s")
+
+    def written(value: Decimal) -> str:
+        if value not in scores:
+            scores[value] = grading.format_score(value)
+        return scores[value]
+
     lines = []
-    for p in rows:
-        grade = p.grade
+    for s in rows:
         graded = ""
-        if grade is not None and grade.graded_at:
-            by = grade.graded_by.get_username() if grade.graded_by else gettext("someone")
-            minute = timezone.localtime(grade.graded_at).replace(second=0, microsecond=0)
+        if s.graded_at:
+            minute = timezone.localtime(s.graded_at).replace(second=0, microsecond=0)
             if minute not in minutes:
                 minutes[minute] = date_format(minute, "DATETIME_FORMAT")
-            graded = gettext("%(name)s, %(graded_at)s") % {"name": by, "graded_at": minutes[minute]}
+            graded = graded_as % {
+                "name": someone if s.graded_by is None else s.graded_by,
+                "graded_at": minutes[minute],
+            }
         lines.append(
             ClassRow(
-                username=p.student.get_username(),
-                group=p.group.name if p.group else "—",
-                tallies=[p.tallies[kind] for kind in asked],
-                complete=p.complete,
-                late=p.late,
-                auto_score=grading.format_score(p.auto_score),
-                override=grading.format_score(grade.score) if p.overridden else "—",
-                score=grading.format_score(p.score),
+                username=s.username,
+                group="—" if s.group_name is None else s.group_name,
+                tallies=[s.tallies[kind] for kind in asked],
+                complete=s.complete,
+                late=s.late,
+                auto_score=written(s.auto_score),
+                override="—" if s.override is None else written(s.override),
+                score=written(s.score),
                 graded=graded,
-                grade_url=f"{grade_prefix}{p.student.pk}/",
+                grade_url=f"{grade_prefix}{s.student_id}/",
             )
         )
     return lines
@@ -426,11 +437,11 @@ def class_table(request: HttpRequest, pk: int) -> HttpResponse:
     wanted_group = request.GET.get("group", "")
     group_ids = {str(g.pk): g.pk for g in groups}
     if wanted_group in group_ids:
-        rows = grading.class_progress(assignment, group_id=group_ids[wanted_group])
+        rows = grading.class_standings(assignment, group_id=group_ids[wanted_group])
     else:
-        rows = grading.class_progress(assignment)
+        rows = grading.class_standings(assignment)
         if wanted_group == "none":
-            rows = [p for p in rows if p.group is None]
+            rows = [s for s in rows if s.group_name is None]
         else:
             wanted_group = ""
     asked = [kind for kind in REQUIREMENTS if assignment.required()[kind]]
@@ -482,8 +493,8 @@ def class_table(request: HttpRequest, pk: int) -> HttpResponse:
             "sort": sort,
             "descending": descending,
             "total": len(rows),
-            "complete": sum(1 for p in rows if p.complete),
-            "late": sum(1 for p in rows if p.late),
+            "complete": sum(1 for s in rows if s.complete),
+            "late": sum(1 for s in rows if s.late),
         },
     )
 

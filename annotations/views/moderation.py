@@ -6,30 +6,60 @@ look the work up (a missing and a forbidden piece are the same 404) and report.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
-from annotations import permissions, selectors
+from annotations import fragments, permissions, selectors
 from annotations.forms import FlagForm, HideForm, PremoderationForm, QueueFilterForm
 from annotations.models import Annotation, Challenge, Course, Membership, Post, Source
 from annotations.models.courses import Role
-from annotations.models.moderation import MODERATED_KINDS, Action, Flag, ItemStatus, ModerationItem
+from annotations.models.moderated import ModerationState
+from annotations.models.moderation import (
+    MODERATED_KINDS,
+    Action,
+    Flag,
+    FlagReason,
+    FlagStatus,
+    ItemStatus,
+    ModerationItem,
+)
 from annotations.services import moderation as services
 from annotations.templatetags.numbers import GroupedCount
 
 MODELS = {"annotation": Annotation, "post": Post, "challenge": Challenge, "source": Source}
 FLAGGED = gettext_noop("Thank you: the course's staff will review it.")
 QUEUE_PAGE_SIZE = 50
+
+# What a line of the queue reads of an item, and of each kind of work (its state and excerpt).
+ITEM_FIELDS = (
+    "kind",
+    *[f"{kind}_id" for kind in MODERATED_KINDS],
+    "author_id",
+    "flag_count",
+    "opened_at",
+    "last_action",
+    "last_action_by_id",
+    "version",
+)
+WORK_FIELDS = {
+    "annotation": ("moderation", "body", "exact"),
+    "post": ("moderation", "body"),
+    "challenge": ("moderation", "argument"),
+    "source": ("moderation", "title", "key"),
+}
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
@@ -152,17 +182,18 @@ def act(request: HttpRequest, pk: int, kind: str, work_id: int) -> HttpResponse:
 
 
 def queue_items(user, course: Course, filters: dict[str, Any]) -> QuerySet[ModerationItem]:
-    """The course's queue, most flagged and oldest first, with the work, flags and flaggers
-    fetched in a fixed number of queries."""
-    # The page shows the work and the people, not the course, thread or claim. The work comes
-    # by primary key, one query per kind on the page: joined to the item, the large tables of
-    # work cost the planner far more than the few rows cost to fetch.
+    """The course's queue, most flagged and oldest first, with the names of their authors and
+    last actors, ``author_name`` and ``last_actor_name`` (``queue_rows`` fetches the rest of a
+    page in a fixed number of queries)."""
+    # The page shows the work and the people, not the course, thread or claim: of the people,
+    # their names only, each by primary key.
     items = (
         selectors.moderation_queue(user)
         .filter(course=course)
         .select_related(None)
-        .select_related("author", "last_action_by")
-        .prefetch_related(*MODERATED_KINDS)
+        .prefetch_related(None)
+        .only(*ITEM_FIELDS)
+        .annotate(author_name=_username("author_id"), last_actor_name=_username("last_action_by_id"))
     )
     status = filters.get("status") or "open"
     if status in (ItemStatus.OPEN, ItemStatus.CLOSED):
@@ -189,9 +220,7 @@ def _queue_page(
     cleaned = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
     items = queue_items(request.user, course, cleaned)
     page = Paginator(items, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    for item in page.object_list:
-        item.state = item.target.get_moderation_display()
-        item.reasons = sorted({flag.get_reason_display() for flag in item.flags.all()})
+    rows = queue_rows(page.object_list)
     shown = cleaned.get("status") or ItemStatus.OPEN
     if shown == ItemStatus.OPEN:
         open_count = page.paginator.count
@@ -203,7 +232,8 @@ def _queue_page(
         "nav": "courses",
         "course": course,
         "page": page,
-        "items": page.object_list,
+        "items": rows,
+        "row_html": fragments.render_queue_rows(request, rows),
         "filters": filters,
         "report": report or [],
         "actions": Action.choices,
@@ -211,6 +241,102 @@ def _queue_page(
         **_premoderation_context(course),
     }
     return render(request, "annotations/moderation/queue.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class QueueFlag:
+    """One flag of an item, as the queue prints it."""
+
+    flagger: str
+    reason: str
+    text: str
+    status: str
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One item's line of the review queue, every value ready to print: a page holds up to
+    ``QUEUE_PAGE_SIZE`` items with all their flags, so the template only copies strings."""
+
+    pk: int
+    version: int
+    kind: str
+    target_id: int
+    excerpt: str
+    author: str | None
+    flag_count: int
+    reasons: list[str]
+    flags: list[QueueFlag]
+    state: str
+    opened_at: datetime
+    last_action: str
+    last_action_by: str | None
+
+
+def _username(column: str) -> Subquery:
+    """The name of the user whose id is in ``column``, by primary key: joined to the users
+    instead, the planner may read every user of the site to hash them for a page of rows."""
+    return Subquery(get_user_model().objects.filter(pk=OuterRef(column)).values("username")[:1])
+
+
+def _labels(choices) -> dict[str, str]:
+    """Each choice's label in the reader's language, translated once for the whole page."""
+    return {value: str(label) for value, label in choices}
+
+
+def queue_rows(items: list[ModerationItem]) -> list[QueueRow]:
+    """The lines of one page of the queue (``items`` from ``queue_items``): their work and
+    flags in a query per kind of work on the page and one for the flags."""
+    items = list(items)
+    # The work by primary key, one query per kind: joined to the items, the large tables of
+    # work cost the planner far more than the few rows cost to fetch.
+    for kind in MODERATED_KINDS:
+        ids = {getattr(item, f"{kind}_id") for item in items if item.kind == kind}
+        if ids:
+            work = MODELS[kind].objects.filter(pk__in=ids).only(*WORK_FIELDS[kind]).order_by().in_bulk()
+            for item in items:
+                if item.kind == kind:
+                    setattr(item, kind, work[getattr(item, f"{kind}_id")])
+    states, reasons = _labels(ModerationState.choices), _labels(FlagReason.choices)
+    statuses, actions = _labels(FlagStatus.choices), _labels(Action.choices)
+    flags_of: dict[int, list[QueueFlag]] = {item.pk: [] for item in items}
+    found = (
+        Flag.objects.filter(item__in=list(flags_of))
+        .order_by("created_at", "pk")
+        .annotate(flagger_name=_username("flagger_id"))
+        .values_list("item_id", "flagger_name", "reason", "text", "status")
+    )
+    for item_id, flagger, reason, text, status in found:
+        flags_of[item_id].append(
+            QueueFlag(
+                flagger=flagger,
+                reason=reasons.get(reason, reason),
+                text=text,
+                status=statuses.get(status, status),
+            )
+        )
+    rows = []
+    for item in items:
+        flags = flags_of[item.pk]
+        state = item.target.moderation
+        rows.append(
+            QueueRow(
+                pk=item.pk,
+                version=item.version,
+                kind=item.kind,
+                target_id=item.target_id,
+                excerpt=item.excerpt(),
+                author=item.author_name,
+                flag_count=item.flag_count,
+                reasons=sorted({flag.reason for flag in flags}),
+                flags=flags,
+                state=states.get(state, state),
+                opened_at=item.opened_at,
+                last_action=actions.get(item.last_action, item.last_action) if item.last_action else "",
+                last_action_by=item.last_actor_name,
+            )
+        )
+    return rows
 
 
 def _premoderation_context(course: Course) -> dict[str, Any]:
@@ -328,4 +454,4 @@ def student_premoderation(request: HttpRequest, pk: int) -> HttpResponse:
     return member_premoderation(request, pk, int(user_id))
 
 
-__all__ = ["MODERATED_KINDS", "queue_items"]
+__all__ = ["MODERATED_KINDS", "queue_items", "queue_rows"]

@@ -594,3 +594,22 @@ def test_posts_in_discussions_count_as_replies_and_link_to_their_thread(client, 
     assert "Everything asked is done." in html
     assert "Post in a discussion" in html
     assert reverse("threads:detail", kwargs={"pk": course.pk, "thread_pk": thread.pk}) in html
+
+
+def test_the_class_table_names_someone_for_a_grader_gone_and_leaves_out_a_former_student(
+    client, course, dated, author, groupmate, ta, time_machine
+):
+    time_machine.move_to(when("2027-01-05T10:00"), tick=False)
+    Grade.objects.create(
+        assignment=dated, student=author, score=Decimal("6"), graded_by=None, graded_at=timezone.now()
+    )
+    Grade.objects.create(assignment=dated, student=groupmate, score=Decimal("9.25"), graded_by=ta)
+    groupmate.memberships.get(course=course).delete()
+
+    html = (
+        signed_in(client, ta).get(reverse("assignments:progress", kwargs={"pk": dated.pk})).content.decode()
+    )
+    assert rows_of(html) == ["author"]
+    assert "1 student, 0 complete, 0 late." in html
+    assert f"someone, {timezone.localtime(when('2027-01-05T10:00')):%-d %b %Y, %H:%M}" in html
+    assert "9.25" not in html

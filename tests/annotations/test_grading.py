@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from annotations import grading
-from annotations.models import Claim, Paragraph, Section, Source
+from annotations.models import Claim, Membership, Paragraph, Section, Source
 from annotations.models.annotation import Visibility
 from annotations.models.assignments import Extension, Grade, Scoring, WorkMode
 from annotations.models.challenges import Stance
@@ -389,3 +389,126 @@ def test_course_progress_gives_each_assignment_what_class_progress_gives_it_in_f
     with CaptureQueriesContext(connection) as queries_for_three:
         grading.course_progress(three)
     assert len(queries_for_three.captured_queries) == len(queries_for_two.captured_queries)
+
+
+def standing_of(p: grading.Progress) -> tuple:
+    """What the class table reads of one student's ``Progress``, as a ``Standing`` holds it."""
+    grade = p.grade
+    return (
+        p.student.pk,
+        p.student.username,
+        p.group.name if p.group else None,
+        {kind: (t.required, t.on_time, t.late) for kind, t in p.tallies.items()},
+        p.auto_score,
+        grade.score if grade else None,
+        grade.graded_by.username if grade and grade.graded_by else None,
+        grade.graded_at if grade else None,
+        p.late,
+        p.complete,
+        p.score,
+    )
+
+
+def as_progress(s: grading.Standing) -> tuple:
+    return (
+        s.student_id,
+        s.username,
+        s.group_name,
+        {kind: (t.required, t.on_time, t.late) for kind, t in s.tallies.items()},
+        s.auto_score,
+        s.override,
+        s.graded_by,
+        s.graded_at,
+        s.late,
+        s.complete,
+        s.score,
+    )
+
+
+@pytest.mark.parametrize("mode", [WorkMode.INDIVIDUAL, WorkMode.GROUP])
+def test_the_class_table_standings_say_what_class_progress_says(
+    mode,
+    task,
+    course,
+    author,
+    groupmate,
+    other_group_student,
+    ungrouped_student,
+    group_a,
+    ta,
+    paper,
+    time_machine,
+):
+    task.work_mode = mode
+    task.required_replies = 1
+    task.scoring = Scoring.SCALED
+    task.late_penalty = 10
+    task.save()
+    Extension.objects.create(assignment=task, student=groupmate, due_at=LATE_UNTIL)
+    Grade.objects.create(assignment=task, student=author, score=Decimal("7.5"), graded_by=ta)
+    Grade.objects.create(
+        assignment=task, student=other_group_student, score=None, feedback="Hm.", graded_by=None
+    )
+    at(time_machine, START + dt.timedelta(days=1))
+    first = note(author, course, paragraph(paper, 1))
+    challenge(ungrouped_student, course, Claim.objects.order_by("key")[0])
+    at(time_machine, DUE + dt.timedelta(hours=1))
+    note(groupmate, course, paragraph(paper, 2))  # on time: the extension
+    note(author, course, paragraph(paper, 3))  # late
+    annotation_services.reply_create(user=other_group_student, annotation=first, body="Agreed.")
+    thread = thread_services.thread_create(user=ungrouped_student, course=course, title="On p-1", body="Why?")
+    thread_services.post_create(user=ungrouped_student, thread=thread, body="Because.")
+    note(ta, course, paragraph(paper, 4))  # staff work counts for no one
+
+    expected = [standing_of(p) for p in grading.class_progress(task)]
+    assert [as_progress(s) for s in grading.class_standings(task)] == expected
+    assert [row[1] for row in expected] == ["author", "groupmate", "other_group_student", "ungrouped_student"]
+    in_a = [standing_of(p) for p in grading.class_progress(task, group_id=group_a.pk)]
+    assert [as_progress(s) for s in grading.class_standings(task, group_id=group_a.pk)] == in_a
+    assert [row[1] for row in in_a] == ["author", "groupmate"]
+
+
+def test_the_class_table_standings_cost_the_same_queries_for_3_and_30_students(task, course, group_a, paper):
+    task.required_sources = task.required_replies = task.required_links = 1
+    task.work_mode = WorkMode.GROUP
+    task.save()
+    Extension.objects.create(
+        assignment=task, student=MembershipFactory(course=course).user, due_at=LATE_UNTIL
+    )
+    MembershipFactory(course=course, group=group_a)
+
+    def count() -> int:
+        task.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            rows = grading.class_standings(task)
+        assert rows
+        return len(queries.captured_queries)
+
+    small = count()
+    for _ in range(27):
+        student = MembershipFactory(course=course, user=UserFactory(), group=group_a).user
+        note(student, course, paragraph(paper, 1))
+        Grade.objects.create(assignment=task, student=student, score=Decimal("3"))
+        Extension.objects.create(assignment=task, student=student, due_at=LATE_UNTIL)
+    assert count() == small
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="The index is read by PostgreSQL's planner.")
+def test_the_class_counts_notes_from_the_counted_index_alone(task, course, author, paper, time_machine):
+    task.required_challenges = 0
+    task.save()
+    at(time_machine, START + dt.timedelta(days=1))
+    note(author, course, paragraph(paper, 1))
+    counter = grading._Counter(task, {}, grading.window_for(task))
+    rows = counter.queries({author.pk: author.pk}, Membership.objects.filter(course=course).values("user_id"))
+    [(kind, tally)] = rows
+    sql, params = tally.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # On a table of a few rows the planner would rather read it all: forbid that, and
+        # the plan shows whether the index can answer the count by itself.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert kind == "annotations"
+    assert "Index Only Scan using annotation_counted_idx" in plan

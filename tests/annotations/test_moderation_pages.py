@@ -723,3 +723,86 @@ def test_staff_cannot_premoderate_a_ta(client, course, ta, instructor):
     )
     assert "Only students&#x27; work can be pre-moderated." in response.content.decode()
     assert Membership.objects.get(course=course, user=ta).premoderated is False
+
+
+# -- the queue's lines ----------------------------------------------------------------------------
+
+
+def queue_line(text: str, work_text: str) -> str:
+    """The queue's table line (``<tr>…</tr>``) that shows ``work_text``."""
+    start = text.rindex("<tr", 0, text.index(work_text))
+    return text[start : text.index("</tr>", start)]
+
+
+def test_the_queue_shows_every_kind_of_work_with_its_state_in_a_query_per_kind(
+    client, course, thread, post, author, groupmate, ungrouped_student, ta, paper, challenge
+):
+    from annotations.services.annotations import annotation_create
+    from annotations.services.sources import source_add
+
+    paragraph = paper.paragraphs.first()
+    note = annotation_create(
+        user=author,
+        course=course,
+        paragraph=paragraph,
+        exact=paragraph.text[:20],
+        start=0,
+        end=20,
+        body="A   note\nflagged   for its words.",
+        visibility="course",
+    )
+    source, _ = source_add(user=author, course=course, kind="book", title="A flagged pamphlet")
+    client.force_login(ta)
+    for work in (post, challenge):
+        moderation_services.flag_create(user=groupmate, target=work, reason="spam")
+    one_kind = queries_for(client, queue_url(course) + "?status=all&kind=post")
+    for work in (note, source):
+        moderation_services.flag_create(user=groupmate, target=work, reason="off_topic")
+    moderation_services.flag_create(
+        user=ungrouped_student, target=note, reason="other", text="Off <b>topic</b>."
+    )
+    moderation_services.hide(user=ta, target=post, reason="Spam.")
+
+    text = page(client, queue_url(course) + "?status=all")
+    lines = {
+        kind: queue_line(text, shown)
+        for kind, shown in (
+            ("annotation", "A note flagged for its words."),  # the excerpt is on one line
+            ("post", SECRET),
+            ("challenge", "A challenge argument only its readers see."),
+            ("source", "A flagged pamphlet"),
+        )
+    }
+    assert "<td>hidden by a moderator</td>" in lines["post"]
+    assert "hide by ta" in lines["post"]
+    for kind in ("annotation", "challenge", "source"):
+        assert f"<td>{kind}</td>" in lines[kind]
+        assert "<td>published</td>" in lines[kind]
+        assert "<td>author</td>" in lines[kind]
+    assert "2 (off-topic, other)" in lines["annotation"]
+    assert 'groupmate: off-topic <span class="meta">(open)</span>' in lines["annotation"]
+    assert "ungrouped_student: other — “Off &lt;b&gt;topic&lt;/b&gt;.”" in lines["annotation"]
+    # The four kinds of work cost a query each, the flags one for all of them.
+    assert queries_for(client, queue_url(course) + "?status=all") == one_kind + 3
+
+
+def test_a_queue_line_shows_a_new_flag_and_a_staff_act_at_once(
+    client, course, post, author, groupmate, ungrouped_student, ta
+):
+    moderation_services.flag_create(user=groupmate, target=post, reason="spam")
+    client.force_login(ta)
+    before = queue_line(page(client, queue_url(course)), SECRET)
+    assert "1 (spam)" in before
+    assert "<td>published</td>" in before
+
+    moderation_services.flag_create(user=ungrouped_student, target=post, reason="harassment")
+    line = queue_line(page(client, queue_url(course)), SECRET)
+    assert "2 (harassment, spam)" in line
+    assert "ungrouped_student: harassment" in line
+
+    moderation_services.hide(user=ta, target=post, reason="Rude.")
+    line = queue_line(page(client, queue_url(course) + "?status=all"), SECRET)
+    assert "<td>hidden by a moderator</td>" in line
+    assert "hide by ta" in line
+    item = ModerationItem.objects.get(post=post)
+    assert f'name="version_{item.pk}" value="{item.version}"' in line
