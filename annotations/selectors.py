@@ -53,21 +53,42 @@ def document_list() -> QuerySet[Document]:
     return Document.objects.all()
 
 
-def document_for_reading(slug: str) -> Document:
-    """A document with its sections and paragraphs, each paragraph with its claims."""
-    claims = Claim.objects.only("key", "paragraph_id", "start", "end", "kind", "paraphrase")
-    return get_object_or_404(
-        Document.objects.prefetch_related(
-            Prefetch("sections", Section.objects.order_by("order")),
-            Prefetch(
-                "paragraphs",
-                Paragraph.objects.order_by("order").prefetch_related(
-                    Prefetch("claims", claims.order_by("start"))
+# The reading's structure, kept per process under its document's id and ``updated_at``: every
+# save or delete of a section, paragraph or claim touches that stamp (annotations/signals.py),
+# so a changed reading is read afresh by every process at its next request.
+_READING_STRUCTURES: dict[tuple, Document] = {}
+_READING_STRUCTURES_KEPT = 16
+
+
+def document_for_reading(slug: str, *, document: Document | None = None) -> Document:
+    """A document with its sections and paragraphs, each paragraph with its claims: read
+    again only when the reading changed. ``document``: the row, when the caller has it.
+
+    What it returns is shared by the requests of this process: read it, never change it."""
+    if document is None:
+        document = get_object_or_404(Document, slug=slug)
+    key = (document.pk, document.updated_at)
+    found = _READING_STRUCTURES.get(key)
+    if found is None:
+        claims = Claim.objects.only("key", "paragraph_id", "start", "end", "kind", "paraphrase")
+        found = get_object_or_404(
+            Document.objects.prefetch_related(
+                Prefetch("sections", Section.objects.order_by("order")),
+                Prefetch(
+                    "paragraphs",
+                    Paragraph.objects.order_by("order").prefetch_related(
+                        Prefetch("claims", claims.order_by("start"))
+                    ),
                 ),
             ),
-        ),
-        slug=slug,
-    )
+            pk=document.pk,
+        )
+        if len(_READING_STRUCTURES) >= _READING_STRUCTURES_KEPT:
+            _READING_STRUCTURES.clear()
+        # Under the stamp read before the structure: were the reading changed in between,
+        # the next request sees a newer stamp and reads it again.
+        _READING_STRUCTURES[key] = found
+    return found
 
 
 def section_list() -> QuerySet[Section]:

@@ -126,7 +126,7 @@ def _place(annotations: list[Annotation]) -> tuple[dict[int, list[Placed]], list
 def _reading_context(
     request: HttpRequest, course: Course, *, failed: tuple[str, AnnotationForm] | None = None
 ) -> dict:
-    document = selectors.document_for_reading(course.reading.slug)
+    document = selectors.document_for_reading(course.reading.slug, document=course.reading)
     paragraphs = list(document.paragraphs.all())
     shown, totals = selectors.reading_notes(
         request.user,

@@ -398,3 +398,15 @@ def test_a_link_to_a_note_opens_the_paragraph_page_that_holds_it(
     assert "Note number 4." in linked.content.decode()
     assert not_seen.context["page"].number == 1
     assert f'id="a-{hidden.pk}"' not in not_seen.content.decode()
+
+
+def test_a_claim_edited_in_the_reading_shows_at_once_in_the_course(as_author, reading_url, paper):
+    before = as_author.get(reading_url).content.decode()
+    claim = paper.paragraphs.get(anchor="p-1").claims.order_by("start").first()
+    claim.paraphrase = "A paraphrase edited by the site's staff"
+    claim.save()
+
+    after = as_author.get(reading_url).content.decode()
+
+    assert "A paraphrase edited by the site&#x27;s staff" not in before
+    assert 'title="A paraphrase edited by the site&#x27;s staff"' in after
