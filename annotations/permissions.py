@@ -25,7 +25,10 @@ def membership_of(user: User, course: Course | int) -> Membership | None:
     course_id = course if isinstance(course, int) else course.pk
     cache = user.__dict__.setdefault("_memberships", {})
     if course_id not in cache:
-        cache[course_id] = Membership.objects.filter(user=user, course_id=course_id).first()
+        # With its group: pages that say whose group the reader is in show its name.
+        cache[course_id] = (
+            Membership.objects.filter(user=user, course_id=course_id).select_related("group").first()
+        )
     return cache[course_id]
 
 
