@@ -109,6 +109,10 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 for model in (*TOUCHED, get_user_model()):
                     cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+                # And every other table, the reading's among them: loaded earlier, they may
+                # never have been analysed, and a small table without statistics is planned
+                # as if it held thousands of rows.
+                cursor.execute("ANALYZE")
         self.stdout.write(f"Seed {plan.seed} created on {document.slug}:")
         self._table(sink.counts)
         self.stdout.write(f"Elapsed: {time.monotonic() - started:.1f} s")
