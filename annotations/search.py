@@ -69,11 +69,15 @@ class StoredVector(Expression):
 
     def __init__(self, column: str) -> None:
         super().__init__()
-        self.target = SearchVectorField()
-        self.target.set_attributes_from_name(column)
+        self.column = column
 
     def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> Col:
-        return Col(query.get_initial_alias(), self.target, self.output_field)
+        target = SearchVectorField()
+        target.set_attributes_from_name(self.column)
+        # The model names the column in the expression's identity, which a count of the
+        # matches (a paginator's) hashes: a field without one cannot be hashed.
+        target.model = query.model
+        return Col(query.get_initial_alias(), target, self.output_field)
 
 
 CLAIMS = Searchable(("quote", "paraphrase", "note"), "claim_search_idx")

@@ -51,6 +51,7 @@ class CursorPagination(pagination.CursorPagination):
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
         self.request = request
+        self.view = view
         self.base_url = request.build_absolute_uri()
         self.page_size = self.get_page_size(request)
         if not self.page_size:
@@ -61,12 +62,12 @@ class CursorPagination(pagination.CursorPagination):
 
         if reverse:
             keys = [_flipped(key) for key in self.keys]
-            rows = list(self._after(queryset.order_by(*keys), keys, position)[: self.page_size + 1])
+            rows = self._rows(self._after(queryset.order_by(*keys), keys, position), keys)
             self.has_previous = len(rows) > self.page_size
             rows = rows[: self.page_size][::-1]
             self.has_next = True
         else:
-            rows = list(self._after(queryset, self.keys, position)[: self.page_size + 1])
+            rows = self._rows(self._after(queryset, self.keys, position), self.keys)
             self.has_next = len(rows) > self.page_size
             rows = rows[: self.page_size]
             self.has_previous = position is not None
@@ -119,6 +120,23 @@ class CursorPagination(pagination.CursorPagination):
         if not field.concrete or field.null:
             raise ImproperlyConfigured(f"Keyset pagination needs a non-null column, not {name!r}.")
         return field
+
+    def _rows(self, queryset: QuerySet, keys: list[str] | tuple[str, ...]) -> list:
+        """The first ``page_size + 1`` rows of ``queryset`` in the order ``keys``.
+
+        A view may give ``page_rows(ids)``: the full rows of the primary keys that ``ids``
+        (a subquery) gives, or ``None`` to read the page as it is. The page's keys are then
+        cut first from ``queryset`` without its joins and computed columns, and only those
+        rows are read in full, in the same query: a list whose order the database must sort
+        (no index serves it) then sorts narrow rows, and joins and computes for one page
+        instead of for every row it sorts. The rows must carry every key of the order.
+        """
+        limit = self.page_size + 1
+        page_rows = getattr(self.view, "page_rows", None)
+        rows = page_rows(queryset.values("pk")[:limit]) if page_rows is not None else None
+        if rows is None:
+            return list(queryset[:limit])
+        return list(rows.order_by(*keys))
 
     def _after(
         self, queryset: QuerySet, keys: list[str] | tuple[str, ...], position: list | None

@@ -22,6 +22,7 @@ from annotations.anchoring import anchor
 from annotations.api import w3c
 from annotations.api.filters import IdFilter
 from annotations.api.moderation import ModeratedFields
+from annotations.api.serializers import LeanListSerializer, detail_urls, iso_datetime, prefetched
 from annotations.api.threads import HelpfulSerializer
 from annotations.models import Annotation, AnnotationReply, Claim, Paragraph
 from annotations.models.annotation import Motivation, Visibility
@@ -102,6 +103,21 @@ class ReplySerializer(serializers.ModelSerializer):
         model = AnnotationReply
         fields = ["id", "author", "body", "body_html", "created_at", "edited", "edited_at", "deleted"]
 
+    @staticmethod
+    def represent(reply: AnnotationReply) -> dict:
+        """What the fields give for ``reply``, without their machinery (see ``LeanListSerializer``)."""
+        deleted = reply.deleted_at is not None
+        return {
+            "id": reply.id,
+            "author": reply.author.username,
+            "body": "" if deleted else reply.body,
+            "body_html": "" if deleted else reply.body_html,
+            "created_at": iso_datetime(reply.created_at),
+            "edited": reply.edited_at is not None,
+            "edited_at": iso_datetime(reply.edited_at),
+            "deleted": deleted,
+        }
+
     def get_body(self, reply: AnnotationReply) -> str:
         return "" if reply.deleted_at else reply.body
 
@@ -156,6 +172,45 @@ class AnnotationSerializer(ModeratedFields, serializers.ModelSerializer):
             "motivation", "tags", "body", "body_html", "visibility", "created_at", "updated_at", "edited",
             "edited_at", "replies", "helpful_count", "moderation", "moderation_reason",
         ]  # fmt: skip
+        list_serializer_class = LeanListSerializer
+
+    def represent_rows(self, rows: list[Annotation]) -> list[dict]:
+        """What the fields give for each row (see ``LeanListSerializer``)."""
+        user = self.context["request"].user
+        url = detail_urls(self.context, "api:annotation-detail")
+        represented = []
+        for annotation in rows:
+            shown = self.may_read(annotation)
+            represented.append(
+                {
+                    "id": annotation.id,
+                    "url": url(annotation.pk),
+                    "course": annotation.course_id,
+                    "group": annotation.group.name if annotation.group else None,
+                    "author": shown_author(user, annotation),
+                    "document": annotation.document.slug,
+                    "paragraph": annotation.paragraph_anchor,
+                    "claim": annotation.claim.key if annotation.claim_id is not None else None,
+                    "target": self.get_target(annotation),
+                    "anchor": self.get_anchor(annotation),
+                    "motivation": annotation.motivation,
+                    "tags": [tag.name for tag in prefetched(annotation, "tags")],
+                    "body": annotation.body if shown else "",
+                    "body_html": annotation.body_html if shown else "",
+                    "visibility": annotation.visibility,
+                    "created_at": iso_datetime(annotation.created_at),
+                    "updated_at": iso_datetime(annotation.updated_at),
+                    "edited": annotation.edited_at is not None,
+                    "edited_at": iso_datetime(annotation.edited_at),
+                    "replies": [
+                        ReplySerializer.represent(reply) for reply in prefetched(annotation, "replies")
+                    ],
+                    "helpful_count": annotation.helpful_count,
+                    "moderation": annotation.moderation,
+                    "moderation_reason": annotation.moderation_reason if shown else None,
+                }
+            )
+        return represented
 
     def get_author(self, annotation: Annotation) -> str | None:
         return shown_author(self.context["request"].user, annotation)
@@ -258,12 +313,27 @@ class AnnotationViewSet(
     def get_queryset(self) -> QuerySet[Annotation]:
         annotations = selectors.annotation_list(self.request.user)
         if self.action == "list":
-            annotations = selectors.lean_joins(
-                annotations, ["author", "paragraph", "claim"], ["group", "document"]
+            annotations = selectors.as_lists(
+                selectors.lean_joins(annotations, ["author", "paragraph", "claim"], ["group", "document"])
             )
         else:
             annotations = annotations.select_related("document")
         return annotations.order_by(*ORDERINGS["newest"][1])
+
+    def page_rows(self, ids: QuerySet) -> QuerySet[Annotation] | None:
+        """A search's page in full, from its annotations' ids (``CursorPagination._rows``);
+        ``None`` (the page as it is) for a list that is not a search.
+
+        Best match first is an order no index serves: the database ranks and sorts every
+        visible match in the course to cut a page, a thousand rows for a common word. The
+        ids come from the visible and filtered matches, so that sort reads narrow rows; the
+        joins, the helpful count and the rank the cursor carries are then computed for the
+        page's annotations alone (their rank is the same, from the same vector and query).
+        """
+        text = self.request.query_params.get("q", "").strip()
+        if not text:
+            return None
+        return annotations_matching(selectors.annotation_rows(ids), text, rank=True)
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         annotation = self.get_object()

@@ -31,6 +31,7 @@ from annotations import selectors
 from annotations.api import w3c
 from annotations.api.filters import IdFilter
 from annotations.api.moderation import ModeratedFields
+from annotations.api.serializers import LeanListSerializer, detail_urls, iso_datetime, prefetched
 from annotations.models import Claim
 from annotations.models.annotation import Visibility
 from annotations.models.challenges import (
@@ -92,6 +93,22 @@ class ResponseSerializer(serializers.ModelSerializer):
     def get_deleted(self, response: ChallengeResponse) -> bool:
         return response.deleted_at is not None
 
+    @staticmethod
+    def represent(response: ChallengeResponse) -> dict:
+        """What the fields give for ``response``, without their machinery (see ``LeanListSerializer``)."""
+        deleted = response.deleted_at is not None
+        # ``author_name``: the list's responses name their author without the user row.
+        author = response.__dict__.get("author_name") or response.author.username
+        return {
+            "id": response.id,
+            "author": author,
+            "body": "" if deleted else response.body,
+            "body_html": "" if deleted else response.body_html,
+            "created_at": iso_datetime(response.created_at),
+            "edited_at": iso_datetime(response.edited_at),
+            "deleted": deleted,
+        }
+
 
 class ChallengeSerializer(ModeratedFields, serializers.ModelSerializer):
     """The read shape; work hidden from the asker keeps its place with no text."""
@@ -115,6 +132,59 @@ class ChallengeSerializer(ModeratedFields, serializers.ModelSerializer):
             "visibility", "citations", "status", "feedback", "feedback_html", "resolved_by", "resolved_at",
             "version", "created_at", "updated_at", "edited_at", "responses", "moderation", "moderation_reason",
         ]  # fmt: skip
+        list_serializer_class = LeanListSerializer
+
+    def represent_rows(self, rows: list[Challenge]) -> list[dict]:
+        """What the fields give for each row (see ``LeanListSerializer``)."""
+        user = self.context["request"].user
+        url = detail_urls(self.context, "api:challenge-detail")
+        represented = []
+        for challenge in rows:
+            shown = self.may_read(challenge)
+            citations = []
+            if shown:
+                for citation in prefetched(challenge, "citations"):
+                    source = citation.source
+                    citations.append(
+                        {
+                            "source": source.key,
+                            "citation": source.citation,
+                            "url": source.url,
+                            "page": citation.page,
+                            "quote": citation.quote,
+                            "url_fragment": citation.url_fragment,
+                        }
+                    )
+            represented.append(
+                {
+                    "id": challenge.id,
+                    "url": url(challenge.pk),
+                    "course": challenge.course_id,
+                    "group": challenge.group.name if challenge.group else None,
+                    "author": shown_author(user, challenge),
+                    "claim": challenge.claim.key,
+                    "stance": challenge.stance,
+                    "argument": challenge.argument if shown else "",
+                    "argument_html": challenge.argument_html if shown else "",
+                    "visibility": challenge.visibility,
+                    "citations": citations,
+                    "status": challenge.status,
+                    "feedback": challenge.feedback,
+                    "feedback_html": challenge.feedback_html,
+                    "resolved_by": self.get_resolved_by(challenge),
+                    "resolved_at": iso_datetime(challenge.resolved_at),
+                    "version": challenge.version,
+                    "created_at": iso_datetime(challenge.created_at),
+                    "updated_at": iso_datetime(challenge.updated_at),
+                    "edited_at": iso_datetime(challenge.edited_at),
+                    "responses": [
+                        ResponseSerializer.represent(r) for r in prefetched(challenge, "responses")
+                    ],
+                    "moderation": challenge.moderation,
+                    "moderation_reason": challenge.moderation_reason if shown else None,
+                }
+            )
+        return represented
 
     def get_author(self, challenge: Challenge) -> str | None:
         return shown_author(self.context["request"].user, challenge)
@@ -310,7 +380,10 @@ class ChallengeViewSet(
     def get_queryset(self) -> QuerySet[Challenge]:
         rows = selectors.challenge_list(self.request.user)
         if self.action == "list":
-            rows = selectors.lean_joins(rows, ["author", "claim"], ["group", "resolved_by"])
+            rows = selectors.lean_joins(
+                selectors.challenge_responses_named(rows), ["author", "claim"], ["group", "resolved_by"]
+            )
+            rows = selectors.as_lists(rows)
         else:
             # One challenge: its W3C form quotes the claim in its paragraph.
             rows = rows.select_related("claim__paragraph__document")

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from annotations import selectors
 from annotations.api.filters import IdFilter
 from annotations.api.moderation import ModeratedFields
+from annotations.api.serializers import LeanListSerializer, iso_datetime, prefetched
 from annotations.models import Annotation, Challenge, Claim, CourseGroup, Post, Thread, ThreadVisit
 from annotations.services import threads as services
 from scoproject.pagination import CursorPagination
@@ -99,6 +100,29 @@ class ThreadSerializer(serializers.ModelSerializer):
             "id", "course", "group", "author", "title", "claim", "event", "annotation", "challenge",
             "pinned", "locked", "created_at", "last_post_at", "post_count",
         ]  # fmt: skip
+        list_serializer_class = LeanListSerializer
+
+    def represent_rows(self, rows: list[Thread]) -> list[dict]:
+        """What the fields give for each row (see ``LeanListSerializer``)."""
+        return [
+            {
+                "id": thread.id,
+                "course": thread.course_id,
+                "group": thread.group_id,
+                "author": thread.author.username,
+                "title": thread.title,
+                "claim": thread.claim.key if thread.claim_id is not None else None,
+                "event": thread.event_id,
+                "annotation": thread.annotation_id,
+                "challenge": thread.challenge_id,
+                "pinned": thread.pinned,
+                "locked": thread.locked,
+                "created_at": iso_datetime(thread.created_at),
+                "last_post_at": iso_datetime(thread.last_post_at),
+                "post_count": thread.post_count,
+            }
+            for thread in rows
+        ]
 
 
 class ThreadCreateSerializer(serializers.Serializer):
@@ -137,6 +161,33 @@ class PostSerializer(ModeratedFields, serializers.ModelSerializer):
             "id", "thread", "parent", "author", "body", "body_html", "mentions", "helpful_count",
             "created_at", "edited", "edited_at", "deleted", "moderation", "moderation_reason",
         ]  # fmt: skip
+        list_serializer_class = LeanListSerializer
+
+    def represent_rows(self, rows: list[Post]) -> list[dict]:
+        """What the fields give for each row (see ``LeanListSerializer``)."""
+        represented = []
+        for post in rows:
+            shown = self.may_read(post)
+            readable = shown and not post.deleted_at
+            represented.append(
+                {
+                    "id": post.id,
+                    "thread": post.thread_id,
+                    "parent": post.parent_id,
+                    "author": post.author.username,
+                    "body": post.body if readable else "",
+                    "body_html": post.body_html if readable else "",
+                    "mentions": [user.username for user in prefetched(post, "mentions")],
+                    "helpful_count": post.helpful_count,
+                    "created_at": iso_datetime(post.created_at),
+                    "edited": post.edited_at is not None,
+                    "edited_at": iso_datetime(post.edited_at),
+                    "deleted": post.deleted_at is not None,
+                    "moderation": post.moderation,
+                    "moderation_reason": post.moderation_reason if shown else None,
+                }
+            )
+        return represented
 
     def get_body(self, post: Post) -> str:
         return "" if post.deleted_at or not self.may_read(post) else post.body
@@ -201,6 +252,18 @@ class ThreadViewSet(
         # A row names its author and claim; the rest it gives as ids.
         threads = selectors.lean_joins(threads, ["author", "claim"])
         return threads.order_by("-pinned", "-activity", "-pk")
+
+    def page_rows(self, ids: QuerySet) -> QuerySet[Thread]:
+        """One page of the list in full, from its threads' ids (``CursorPagination._rows``).
+
+        The latest activity first is an order no index serves: the database sorts every
+        visible thread of the course to cut a page. The ids come from the visible and
+        filtered threads, so that sort reads the threads alone; their authors and claims
+        (joined, a whole user table hashed for a few hundred threads) and the post counts
+        are then read for the page's threads alone.
+        """
+        activity = Coalesce("last_post_at", "created_at")
+        return selectors.thread_rows(self.request.user, ids).annotate(activity=activity)
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         thread = self.get_object()
@@ -267,6 +330,16 @@ class PostViewSet(
     def get_queryset(self) -> QuerySet[Post]:
         # The thread: whether a hidden post's text may be read depends on its course.
         return selectors.post_list(self.request.user).select_related("thread").prefetch_related("mentions")
+
+    def page_rows(self, ids: QuerySet) -> QuerySet[Post]:
+        """One page of the list in full, from its posts' ids (``CursorPagination._rows``).
+
+        A course's posts are ordered by time across its threads, which no index serves: the
+        database sorts every visible post of the course to cut a page. The ids come from the
+        visible and filtered posts, so that sort reads narrow rows; the author, the thread and
+        the helpful count are then read for the page's posts alone.
+        """
+        return selectors.post_rows(ids)
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         incoming = PostCreateSerializer(data=request.data)

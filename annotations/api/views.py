@@ -59,7 +59,8 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[a-z0-9-]+"
 
     def get_queryset(self):
-        return selectors.claim_list()
+        claims = selectors.claim_list()
+        return selectors.as_lists(claims) if self.action == "list" else claims
 
 
 class SourceViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

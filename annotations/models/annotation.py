@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models.courses import Course, CourseGroup
-from annotations.models.moderated import Moderated
+from annotations.models.moderated import Moderated, ModerationState
 from annotations.models.reading import Claim, Document, Paragraph
 
 
@@ -147,6 +147,24 @@ class Annotation(Moderated):
             models.Index(
                 fields=["course", "paragraph_anchor", "-created_at", "-id"],
                 name="annotation_para_new_idx",
+            ),
+            # The notes that count toward an assignment (annotations.grading), a course's by
+            # date, with every column its tallies read: the class table counts them from the
+            # index alone.
+            models.Index(
+                fields=["course", "created_at"],
+                include=["author", "paragraph", "claim"],
+                condition=Q(deleted_at__isnull=True, moderation=ModerationState.PUBLISHED)
+                & ~Q(visibility=Visibility.PRIVATE)
+                & ~Q(body=""),
+                name="annotation_counted_idx",
+            ),
+            # Every column the visibility rule reads, for a course's standing notes: counting
+            # what a member may see (the W3C collection's total) reads the index alone.
+            models.Index(
+                fields=["course", "visibility", "moderation", "group", "author"],
+                condition=Q(deleted_at__isnull=True),
+                name="annotation_visible_idx",
             ),
         ]
         constraints = [

@@ -162,3 +162,23 @@ def test_deep_lists_answer_with_cursors_and_no_count(url, instructor):
     response = client.get(url)
     assert response.status_code == 200
     assert set(response.data) == {"next", "previous", "results"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking is PostgreSQL's")
+def test_a_search_page_is_chosen_narrow_then_read_in_full(api, course, author, django_assert_max_num_queries):
+    # The page's ids are ranked first, the rows read in full after, in one query: the rank
+    # each row carries (and its cursor) is the one the order used, and the next page
+    # starts right after it.
+    for n in range(12):
+        AnnotationFactory(course=course, author=author, body="treaty " * (1 + n % 3) + f"number {n}")
+    with django_assert_max_num_queries(12):
+        first = api.get(URL, {"page_size": 4, "q": "treaty"})
+    with CaptureQueriesContext(connection) as captured:
+        api.get(first.data["next"])
+    ranked = [q["sql"] for q in captured.captured_queries if "ts_rank" in q["sql"]]
+    assert len(ranked) == 1
+    assert "LIMIT 5" in ranked[0]
+    pages, _ = walk(api, URL, {"page_size": 4, "q": "treaty"})
+    assert [row["id"] for page in pages for row in page["results"]][:4] == [
+        row["id"] for row in first.data["results"]
+    ]

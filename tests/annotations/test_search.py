@@ -128,6 +128,13 @@ def test_a_students_search_reads_the_index_by_course_and_words(author, notes):
     assert re.search(rf"{ANNOTATIONS.column_index_name}.*\n\s*Index Cond: \(\(course_id = ", plan), plan
 
 
+@postgresql_only
+def test_the_matches_of_a_search_can_be_counted(author, notes):
+    # A paginator's count hashes the query's expressions, the stored vector's column too.
+    matches = annotations_matching(selectors.visible_annotations(author), "treaty")
+    assert matches.count() == len(list(matches)) >= 2
+
+
 def stored_vector(pk: int) -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {ANNOTATIONS.column}::text FROM annotations_annotation WHERE id = %s", [pk])

@@ -192,3 +192,40 @@ def test_the_thread_page_marks_it_read(client, group_thread, course, groupmate):
     client.get(f"/courses/{course.pk}/threads/{group_thread.pk}/")
 
     assert group_thread.visits.get(user=groupmate).last_read_at >= group_thread.last_post_at
+
+
+def test_walking_a_courses_posts_lists_each_visible_post_once_oldest_first(
+    group_thread, course_thread, author, groupmate, other_group_student, course, time_machine
+):
+    # The page's posts are chosen first and read in full after (``PostViewSet.page_rows``):
+    # the walk must still give every post the reader may see once, in order, both ways.
+    import datetime as dt
+
+    from annotations.models import Post
+    from annotations.models.moderated import ModerationState
+
+    moment = dt.datetime(2027, 5, 1, 9, 0, tzinfo=dt.UTC)
+    for n in range(13):
+        # Shared timestamps: the pk breaks the ties.
+        time_machine.move_to(moment + dt.timedelta(minutes=n % 3), tick=False)
+        thread = group_thread if n % 2 else course_thread
+        services.post_create(user=groupmate if n % 3 else author, thread=thread, body=f"Post {n}")
+    hidden = Post.objects.filter(thread=course_thread).last()
+    Post.objects.filter(pk=hidden.pk).update(moderation=ModerationState.HIDDEN)
+    client = client_for(other_group_student)
+    expected = list(
+        Post.objects.filter(thread=course_thread)
+        .exclude(pk=hidden.pk)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    pages, response = [], client.get(POSTS, {"course": course.pk, "page_size": 3})
+    while True:
+        pages.append([row["id"] for row in response.data["results"]])
+        if not response.data["next"]:
+            break
+        response = client.get(response.data["next"])
+    assert [pk for page in pages for pk in page] == expected
+    back = client.get(response.data["previous"])
+    assert [row["id"] for row in back.data["results"]] == pages[-2]
+    assert all(row["helpful_count"] == 0 and row["author"] for row in back.data["results"])
