@@ -214,18 +214,22 @@ def _visible_course_work(user, rows: QuerySet, *, include_deleted: bool) -> Quer
             | published & Q(visibility=Visibility.GROUP, group__in=groups)
         )
     )
-    for hidden in _peer_work_hidden_from(user, rows.model):
+    studied = [course for course, role, _ in memberships if role == Role.STUDENT]
+    for hidden in _peer_work_hidden_from(user, rows.model, studied):
         rows = rows.exclude(hidden)
     return rows
 
 
-def _peer_work_hidden_from(user, model) -> list[Q]:
+def _peer_work_hidden_from(user, model, studied: list[int]) -> list[Q]:
     """Classmates' work that open "hide peers until posted" assignments keep from
     ``user``, a student who has not yet posted their own in the assignment's scope.
+    ``studied``: the courses where ``user`` is a student (none: no query at all).
 
     One query when no such assignment is open in the user's courses (the usual case).
     Staff's work is never hidden; the hiding ends when the assignment closes.
     """
+    if not studied:
+        return []
     from django.utils import timezone
 
     from annotations.grading import Scope
@@ -233,9 +237,8 @@ def _peer_work_hidden_from(user, model) -> list[Q]:
     from annotations.models.challenges import Challenge
 
     now = timezone.now()
-    student_of = Membership.objects.filter(user=user, role=Role.STUDENT).values("course")
     hiding = (
-        Assignment.objects.filter(hide_peers_until_posted=True, course__in=student_of, opens_at__lte=now)
+        Assignment.objects.filter(hide_peers_until_posted=True, course_id__in=studied, opens_at__lte=now)
         .filter(Q(late_until__gte=now) | Q(late_until__isnull=True, due_at__gte=now))
         .select_related("course")
         .prefetch_related("sections", "claims")

@@ -145,10 +145,10 @@ def test_with_debug_on_the_error_is_left_to_the_debug_page(settings):
 
 def test_a_postgres_connection_gives_up_within_seconds_unless_the_url_says_otherwise(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@10.0.0.9:5432/sco")
-    assert project_settings.env_database("DATABASE_URL", default="")["OPTIONS"] == {"connect_timeout": 5}
+    assert project_settings.env_database("DATABASE_URL", default="")["OPTIONS"]["connect_timeout"] == 5
 
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@10.0.0.9:5432/sco?connect_timeout=2")
-    assert project_settings.env_database("DATABASE_URL", default="")["OPTIONS"] == {"connect_timeout": 2}
+    assert project_settings.env_database("DATABASE_URL", default="")["OPTIONS"]["connect_timeout"] == 2
 
 
 # For real: a private PostgreSQL stopped and started under gunicorn ---------------------------------

@@ -49,6 +49,18 @@ ROOT = Path(__file__).resolve().parents[2]
             "REDIS_URL='http://127.0.0.1:6379/0' is not a Redis URL",
         ),
         (
+            lambda: project_settings.env_page_cost("PG_RANDOM_PAGE_COST"),
+            "PG_RANDOM_PAGE_COST",
+            "fast",
+            "PG_RANDOM_PAGE_COST='fast' must be a positive number",
+        ),
+        (
+            lambda: project_settings.env_page_cost("PG_RANDOM_PAGE_COST"),
+            "PG_RANDOM_PAGE_COST",
+            "-1",
+            "PG_RANDOM_PAGE_COST='-1' must be a positive number",
+        ),
+        (
             lambda: project_settings.env_database("DATABASE_REPLICA_URL", default=""),
             "DATABASE_REPLICA_URL",
             "mysql://x@y/z",
@@ -86,6 +98,23 @@ def test_a_postgres_url_selects_postgresql(monkeypatch):
 
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["NAME"] == "sco"
+
+
+def test_postgresql_prices_random_reads_for_ssds_unless_told_otherwise(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sco")
+    assert project_settings.env_database("DATABASE_URL", default="")["OPTIONS"]["options"] == (
+        "-c random_page_cost=1.1"
+    )
+
+    monkeypatch.setenv("PG_RANDOM_PAGE_COST", "4")
+    assert project_settings.env_database("DATABASE_URL", default="")["OPTIONS"]["options"] == (
+        "-c random_page_cost=4.0"
+    )
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sco?options=-c%20work_mem%3D8MB")
+    assert (
+        project_settings.env_database("DATABASE_URL", default="")["OPTIONS"]["options"] == "-c work_mem=8MB"
+    )
 
 
 @pytest.mark.parametrize("raw", ["redis://127.0.0.1:6379/0", "rediss://cache.example.org:6380/1"])
