@@ -54,6 +54,37 @@ def note_html(text: str, note: Annotation) -> str:
     return TOKEN.sub('name="csrfmiddlewaretoken" value=""', found.group(0))
 
 
+def stored_fragments(monkeypatch) -> dict[str, str]:
+    """Every fragment the cache is asked to keep from now on, by key."""
+    stored: dict[str, str] = {}
+    keep = fragments.fragment_cache.set_many
+
+    def spy(values, timeout=None):
+        stored.update(values)
+        return keep(values, timeout=timeout)
+
+    monkeypatch.setattr(fragments.fragment_cache, "set_many", spy)
+    return stored
+
+
+def dispute(author, course, key: str = "c-20-8"):
+    """A challenge of claim ``key`` shared with the course, citing the reading's first source."""
+    from annotations.models import Claim, Source
+    from annotations.models.challenges import Stance
+    from annotations.services import challenges as challenge_services
+
+    source = Source.objects.filter(course__isnull=True).order_by("key").first()
+    return challenge_services.challenge_create(
+        user=author,
+        course=course,
+        claim=Claim.objects.get(key=key),
+        stance=Stance.DISPUTES,
+        argument="The record says otherwise.",
+        citations=[{"source": source, "page": "12", "quote": "a passage", "url_fragment": ""}],
+        visibility="course",
+    )
+
+
 def test_a_note_from_the_cache_reads_exactly_as_a_freshly_rendered_one(client, author, note, reading_url):
     client.force_login(author)
     AnnotationFactory(course=note.course, author=author, start=30, end=60, body="Second.")
@@ -180,14 +211,7 @@ def test_a_refused_note_is_shown_with_its_errors_and_the_next_view_is_clean(
 ):
     client.force_login(author)
     page(client, reading_url)
-    stored: dict[str, str] = {}
-    keep = fragments.fragment_cache.set_many
-
-    def spy(values, timeout=None):
-        stored.update(values)
-        return keep(values, timeout=timeout)
-
-    monkeypatch.setattr(fragments.fragment_cache, "set_many", spy)
+    stored = stored_fragments(monkeypatch)
     refused = client.post(
         reverse("annotate:create", kwargs={"pk": note.course_id}),
         {
@@ -211,14 +235,7 @@ def test_a_refused_note_is_shown_with_its_errors_and_the_next_view_is_clean(
 
 
 def test_the_cache_holds_no_token_and_the_pages_tokens_work(groupmate, note, reading_url, monkeypatch):
-    stored: dict[str, str] = {}
-    keep = fragments.fragment_cache.set_many
-
-    def spy(values, timeout=None):
-        stored.update(values)
-        return keep(values, timeout=timeout)
-
-    monkeypatch.setattr(fragments.fragment_cache, "set_many", spy)
+    stored = stored_fragments(monkeypatch)
     client = Client(enforce_csrf_checks=True)
     client.force_login(groupmate)
 
@@ -339,17 +356,11 @@ def test_a_class_table_line_reads_as_a_fresh_one_and_a_new_grade_shows_at_once(
 def test_a_challenge_is_shown_to_each_reader_as_they_may_see_it_and_changes_show_at_once(
     client, course, author, groupmate, instructor, paper
 ):
-    from annotations.models import Claim, Source
-    from annotations.models.challenges import ChallengeStatus, Stance
+    from annotations.models.challenges import ChallengeStatus
     from annotations.services import challenges as challenge_services
 
-    claim = Claim.objects.get(key="c-20-8")
-    challenge = challenge_services.challenge_create(
-        user=author, course=course, claim=claim, stance=Stance.DISPUTES, argument="The record says otherwise.",
-        citations=[{"source": Source.objects.filter(course__isnull=True).order_by("key").first(), "page": "12",
-                    "quote": "a passage", "url_fragment": ""}],
-        visibility="course",
-    )  # fmt: skip
+    challenge = dispute(author, course)
+    claim = challenge.claim
     url = reverse("challenges:claim", kwargs={"pk": course.pk, "key": claim.key})
 
     def seen_by(reader) -> str:
@@ -413,14 +424,7 @@ def test_a_refused_challenge_is_shown_with_its_errors_and_the_next_view_is_clean
     url = reverse("challenges:claim", kwargs={"pk": course.pk, "key": "c-20-8"})
     client.force_login(author)
     page(client, url)
-    stored: dict[str, str] = {}
-    keep = fragments.fragment_cache.set_many
-
-    def spy(values, timeout=None):
-        stored.update(values)
-        return keep(values, timeout=timeout)
-
-    monkeypatch.setattr(fragments.fragment_cache, "set_many", spy)
+    stored = stored_fragments(monkeypatch)
     refused = client.post(
         reverse("challenges:create", kwargs={"pk": course.pk, "key": "c-20-8"}),
         {"stance": "disputes", "argument": "Kept argument.", "visibility": "course"},
@@ -442,8 +446,7 @@ def test_a_refused_challenge_is_shown_with_its_errors_and_the_next_view_is_clean
 def test_the_claims_list_reads_as_a_fresh_one_and_a_new_status_shows_at_once(
     client, course, author, groupmate, instructor, paper
 ):
-    from annotations.models import Claim, Source
-    from annotations.models.challenges import ChallengeStatus, Stance
+    from annotations.models.challenges import ChallengeStatus
     from annotations.services import challenges as challenge_services
 
     url = reverse("challenges:claims", kwargs={"pk": course.pk})
@@ -464,13 +467,7 @@ def test_the_claims_list_reads_as_a_fresh_one_and_a_new_status_shows_at_once(
     fresh_again = page(client, url)
     assert TOKEN.sub("", cached) == TOKEN.sub("", fresh) == TOKEN.sub("", fresh_again)
 
-    challenge = challenge_services.challenge_create(
-        user=author, course=course, claim=Claim.objects.get(key="c-20-8"), stance=Stance.DISPUTES,
-        argument="The record says otherwise.",
-        citations=[{"source": Source.objects.filter(course__isnull=True).order_by("key").first(), "page": "12",
-                    "quote": "a passage", "url_fragment": ""}],
-        visibility="course",
-    )  # fmt: skip
+    challenge = dispute(author, course)
     contested = page(client, url)
     challenge_services.challenge_resolve(
         user=instructor, challenge=challenge, status=ChallengeStatus.UPHELD, expected_version=1
