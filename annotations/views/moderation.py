@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -193,7 +192,10 @@ def queue_items(user, course: Course, filters: dict[str, Any]) -> QuerySet[Moder
         .select_related(None)
         .prefetch_related(None)
         .only(*ITEM_FIELDS)
-        .annotate(author_name=_username("author_id"), last_actor_name=_username("last_action_by_id"))
+        .annotate(
+            author_name=selectors.username_of("author_id"),
+            last_actor_name=selectors.username_of("last_action_by_id"),
+        )
     )
     status = filters.get("status") or "open"
     if status in (ItemStatus.OPEN, ItemStatus.CLOSED):
@@ -273,12 +275,6 @@ class QueueRow:
     last_action_by: str | None
 
 
-def _username(column: str) -> Subquery:
-    """The name of the user whose id is in ``column``, by primary key: joined to the users
-    instead, the planner may read every user of the site to hash them for a page of rows."""
-    return Subquery(get_user_model().objects.filter(pk=OuterRef(column)).values("username")[:1])
-
-
 def _labels(choices) -> dict[str, str]:
     """Each choice's label in the reader's language, translated once for the whole page."""
     return {value: str(label) for value, label in choices}
@@ -303,7 +299,7 @@ def queue_rows(items: list[ModerationItem]) -> list[QueueRow]:
     found = (
         Flag.objects.filter(item__in=list(flags_of))
         .order_by("created_at", "pk")
-        .annotate(flagger_name=_username("flagger_id"))
+        .annotate(flagger_name=selectors.username_of("flagger_id"))
         .values_list("item_id", "flagger_name", "reason", "text", "status")
     )
     for item_id, flagger, reason, text, status in found:

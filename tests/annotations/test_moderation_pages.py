@@ -219,20 +219,25 @@ def test_students_cannot_hide_or_restore(client, course, post, hidden_post, grou
     assert post.moderation == ModerationState.HIDDEN
 
 
-def test_a_hidden_note_shows_a_placeholder_to_classmates(client, course, author, groupmate, ta, paper):
+def course_note(author, course, paper, body: str):
+    """A note shared with the course on the first words of the reading's first paragraph."""
     from annotations.services.annotations import annotation_create
 
     paragraph = paper.paragraphs.first()
-    note = annotation_create(
+    return annotation_create(
         user=author,
         course=course,
         paragraph=paragraph,
         exact=paragraph.text[:20],
         start=0,
         end=20,
-        body="My secret note body.",
+        body=body,
         visibility="course",
     )
+
+
+def test_a_hidden_note_shows_a_placeholder_to_classmates(client, course, author, groupmate, ta, paper):
+    note = course_note(author, course, paper, "My secret note body.")
     moderation_services.hide(user=ta, target=note, reason="Rude.")
     url = reverse("annotate:reading", kwargs={"pk": course.pk})
 
@@ -737,20 +742,9 @@ def queue_line(text: str, work_text: str) -> str:
 def test_the_queue_shows_every_kind_of_work_with_its_state_in_a_query_per_kind(
     client, course, thread, post, author, groupmate, ungrouped_student, ta, paper, challenge
 ):
-    from annotations.services.annotations import annotation_create
     from annotations.services.sources import source_add
 
-    paragraph = paper.paragraphs.first()
-    note = annotation_create(
-        user=author,
-        course=course,
-        paragraph=paragraph,
-        exact=paragraph.text[:20],
-        start=0,
-        end=20,
-        body="A   note\nflagged   for its words.",
-        visibility="course",
-    )
+    note = course_note(author, course, paper, "A   note\nflagged   for its words.")
     source, _ = source_add(user=author, course=course, kind="book", title="A flagged pamphlet")
     client.force_login(ta)
     for work in (post, challenge):
