@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 from django.core.paginator import EmptyPage, Page, Paginator
@@ -244,20 +245,21 @@ def _page_iri(collection: str, number: int) -> str:
     return f"{collection}?page={number}"
 
 
-def collection_jsonld(course: Course, paginator: Paginator, request: HttpRequest) -> dict[str, Any]:
-    """The collection's description: how many annotations, and its first and last pages."""
+def collection_jsonld(course: Course, total: int, request: HttpRequest) -> dict[str, Any]:
+    """The collection's description: how many annotations (``total``), and its first and
+    last pages."""
     collection = collection_iri(course, request)
     data: dict[str, Any] = {
         "@context": ANNO_CONTEXT,
         "id": collection,
         "type": "AnnotationCollection",
         "label": _label(course),
-        "total": paginator.count,
+        "total": total,
     }
     # An empty collection has no pages, so neither first nor last (model §5.1).
-    if paginator.num_pages:
+    if total:
         data["first"] = _page_iri(collection, 1)
-        data["last"] = _page_iri(collection, paginator.num_pages)
+        data["last"] = _page_iri(collection, math.ceil(total / PAGE_SIZE))
     return data
 
 
@@ -313,20 +315,17 @@ class _IdPaginator(Paginator):
     joined rows sorted whole; only the page's ``PAGE_SIZE`` rows are joined and read.
     """
 
-    def __init__(self, annotations: QuerySet[Annotation]) -> None:
+    def __init__(self, annotations: QuerySet[Annotation], total: int) -> None:
         self.annotations = annotations
         ids = annotations.prefetch_related(None).values_list("pk", flat=True)
         super().__init__(ids, PAGE_SIZE, allow_empty_first_page=False)
+        self.count = total  # counted by ``selectors.export_total``, in parts
 
     def page(self, number: int | str) -> Page:
         page = super().page(number)
         # One query: the page's slice of ids is a subquery of the rows' (in the same order).
         page.object_list = list(self.annotations.filter(pk__in=page.object_list))
         return page
-
-
-def _paginator(annotations: QuerySet[Annotation]) -> Paginator:
-    return _IdPaginator(annotations)
 
 
 COLLECTION_EXAMPLE = {
@@ -425,11 +424,13 @@ class CourseAnnotationCollection(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         course = selectors.course_for_user(request.user, pk)
-        paginator = _paginator(selectors.annotations_for_export(request.user, course))
+        total = selectors.export_total(request.user, course)
         raw = request.query_params.get("page")
         if raw is None:
-            return Response(collection_jsonld(course, paginator, request))
-        return Response(page_jsonld(course, paginator, _page_number(raw), request))
+            return Response(collection_jsonld(course, total, request))
+        number = _page_number(raw)
+        paginator = _IdPaginator(selectors.annotations_for_export(request.user, course), total)
+        return Response(page_jsonld(course, paginator, number, request))
 
 
 # -- import -------------------------------------------------------------------------

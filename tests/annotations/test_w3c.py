@@ -18,9 +18,11 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
+from annotations import selectors
 from annotations.api import w3c
 from annotations.models import Claim, Tag
 from annotations.models.annotation import Motivation, Visibility
+from annotations.models.moderated import ModerationState
 from tests.annotations.w3c_suite import Suite, report, suite_root
 from tests.factories import AnnotationFactory
 
@@ -425,6 +427,46 @@ def test_the_collection_holds_exactly_what_the_visibility_rule_allows(who, reque
     assert data["partOf"]["total"] == len(SEES[who])
 
 
+@pytest.fixture
+def every_kind_of_note(course, other_course, group_a, group_b, author, groupmate, other_group_student,
+                       ungrouped_student, ta, other_course_student):  # fmt: skip
+    """A note for every writer, visibility, moderation state and deletion the rule tells apart."""
+    writers = [(author, group_a), (groupmate, group_a), (other_group_student, group_b), (ungrouped_student, None),
+               (ta, None)]  # fmt: skip
+    for writer, group in writers:
+        for visibility in Visibility.values:
+            if visibility == Visibility.GROUP and group is None:
+                continue
+            for moderation in ModerationState.values:
+                for deleted_at in (None, timezone.now()):
+                    AnnotationFactory(course=course, author=writer, group=group, visibility=visibility,
+                                      moderation=moderation, deleted_at=deleted_at)  # fmt: skip
+    AnnotationFactory(course=other_course, author=other_course_student)
+
+
+@pytest.mark.parametrize("who", [*sorted(SEES), "groupmate", "other_course_student", "outsider"])
+def test_the_total_counted_in_parts_is_the_rule_counted_whole(who, request, every_kind_of_note, course):
+    user = request.getfixturevalue(who)
+
+    whole = selectors.annotations_for_export(user, course).count()
+
+    assert selectors.export_total(user, course) == whole
+    data = client_for(user).get(collection_url(course)).json() if whole else None
+    if whole:
+        assert data["total"] == whole
+        assert data["last"].endswith(f"?page={-(-whole // w3c.PAGE_SIZE)}")
+
+
+def test_the_parts_count_what_each_reader_may_see(every_kind_of_note, course, author, ungrouped_student, ta):
+    # Standing notes: 9 each for author, groupmate (group A) and other_group_student (group
+    # B), 3 visibilities × 3 states; 6 each for ungrouped_student and ta, who have no group.
+    # A reader's own standing notes all count; a classmate's only when published and shared
+    # with them: course-wide, or to their group (every group, for staff).
+    assert selectors.export_total(author, course) == 9 + (2 + 1 + 1 + 1)
+    assert selectors.export_total(ungrouped_student, course) == 6 + (1 + 1 + 1 + 1)
+    assert selectors.export_total(ta, course) == 6 + (2 + 2 + 2 + 1)
+
+
 @pytest.mark.parametrize("who", ["other_course_student", "other_instructor", "outsider"])
 def test_someone_outside_the_course_gets_a_404_as_if_it_did_not_exist(who, request, notes, course):
     response = client_for(request.getfixturevalue(who)).get(collection_url(course))
@@ -464,4 +506,7 @@ def test_a_page_runs_the_same_number_of_queries_however_many_annotations_it_hold
     many = _page_queries(client, course)
 
     assert many == few
-    assert many <= 6
+    # The course; the total, counted in parts (the reader's membership, open assignments
+    # that hide classmates' work, the count); the rule for the page's rows (the same two
+    # lookups); the page; its tags.
+    assert many <= 8
