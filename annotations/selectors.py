@@ -1064,17 +1064,24 @@ def moderated_courses(user) -> QuerySet[Course]:
 def moderation_queue(user):
     """The items of the queues ``user`` moderates, most flagged and oldest first, with their
     work, people and flags (with their flaggers): a fixed number of queries however many rows."""
-    from annotations.models import Flag, ModerationItem
+    from annotations.models import ModerationItem
+
+    return queue_rows(ModerationItem.objects.filter(course__in=moderated_courses(user))).order_by(
+        "-flag_count", "opened_at", "pk"
+    )
+
+
+def queue_rows(items: QuerySet) -> QuerySet:
+    """``items`` (review queue items) with their work, people and flags (with their flaggers).
+
+    Also for a page of the queue cut first from the items alone (``ModerationViewSet.page_rows``).
+    """
+    from annotations.models import Flag
 
     flags = Flag.objects.select_related("flagger").order_by("created_at", "pk")
-    return (
-        ModerationItem.objects.filter(course__in=moderated_courses(user))
-        .select_related(
-            "course", "author", "last_action_by", "annotation", "post__thread", "challenge__claim", "source"
-        )
-        .prefetch_related(Prefetch("flags", flags))
-        .order_by("-flag_count", "opened_at", "pk")
-    )
+    return items.select_related(
+        "course", "author", "last_action_by", "annotation", "post__thread", "challenge__claim", "source"
+    ).prefetch_related(Prefetch("flags", flags))
 
 
 def flags_for_user(user):

@@ -39,11 +39,12 @@ from django.urls import reverse
 
 from annotations import selectors
 from annotations.api.w3c import JSONLD_MEDIA_TYPE
-from annotations.models import Annotation, Challenge, Claim, Course, Membership, Post, Thread
+from annotations.models import Annotation, Challenge, Claim, Course, Membership, Paragraph, Post, Thread
 from annotations.models.assignments import Assignment
 from annotations.models.challenges import EvidenceStatus
 from annotations.models.courses import Role
 from scoproject import gc_tuning
+from timeline.models import Actor, Event
 
 FLOOR, PAGE, API, SEARCH = "floor", "page", "api", "search"
 KINDS = (FLOOR, PAGE, API, SEARCH)
@@ -114,6 +115,35 @@ TARGET_NAMES = (
     "api-thread",
     "api-posts",
     "api-post",
+    "api-documents",
+    "api-document",
+    "api-paragraphs",
+    "api-paragraph",
+    "api-events",
+    "api-event",
+    "api-actors",
+    "api-actor",
+    "api-sources",
+    "api-source",
+    "api-courses",
+    "api-course",
+    "api-course-members",
+    "api-groups",
+    "api-group",
+    "api-links",
+    "api-link",
+    "api-event-proposals",
+    "api-event-proposal",
+    "api-notifications",
+    "api-notification",
+    "api-assignments",
+    "api-assignment",
+    "api-assignment-progress",
+    "api-assignment-grades",
+    "api-flags",
+    "api-flag",
+    "api-moderation-items",
+    "api-moderation-item",
 )
 
 
@@ -300,12 +330,21 @@ def plan_targets(*, word: str | None = None) -> Plan:
     add("search-claims", SEARCH, f"{reverse('api:claim-list')}?q={claim_word}")
     add("search-claims-page", SEARCH, f"{reverse('challenges:claims', args=[pk])}?q={claim_word}")
 
-    def api_pair(resource: str, list_query: str, detail: object | None, lookup: str = "pk") -> None:
-        add(f"api-{resource}s", API, f"{reverse(f'api:{resource}-list')}?{list_query}")
+    def api_pair(
+        resource: str,
+        list_query: str,
+        detail: object | None,
+        lookup: str = "pk",
+        username: str = student.username,
+        name: str | None = None,
+    ) -> None:
+        name = name or f"api-{resource}"
+        url = reverse(f"api:{resource}-list")
+        add(f"{name}s", API, f"{url}?{list_query}" if list_query else url, username)
         if detail is None:
-            notes.append(f"api-{resource}: the student sees no {resource} in the course")
+            notes.append(f"{name}: {username} sees no {resource} in the course")
         else:
-            add(f"api-{resource}", API, reverse(f"api:{resource}-detail", kwargs={lookup: detail}))
+            add(name, API, reverse(f"api:{resource}-detail", kwargs={lookup: detail}), username)
 
     course_query = f"course={pk}"
     api_pair(
@@ -326,6 +365,37 @@ def plan_targets(*, word: str | None = None) -> Plan:
     )
     api_pair("thread", course_query, visible_thread)
     api_pair("post", course_query, _first_pk(selectors.visible_posts(student).filter(thread__course=course)))
+    # The rest of the API, each list and one of its objects, as the student or, for what only
+    # staff may read, the teacher.
+    reading = course.reading
+    api_pair("document", "", reading.slug, lookup="slug")
+    paragraphs = Paragraph.objects.filter(document=reading).order_by("order")
+    api_pair("paragraph", f"document={reading.slug}", paragraphs.values_list("pk", flat=True).first())
+    api_pair("event", "", Event.objects.order_by("date", "key").values_list("key", flat=True).first(), "key")
+    api_pair("actor", "", Actor.objects.order_by("key").values_list("key", flat=True).first(), "key")
+    sources = selectors.visible_sources(student).filter(course=course).order_by("key")
+    api_pair("source", course_query, sources.values_list("key", flat=True).first(), "key")
+    api_pair("course", "", pk)
+    api_pair("group", course_query, membership.group_id)
+    links = selectors.visible_link_proposals(student).filter(course=course)
+    api_pair("link", course_query, _first_pk(links))
+    proposals = selectors.visible_event_proposals(student).filter(course=course)
+    api_pair("event-proposal", course_query, _first_pk(proposals))
+    api_pair("notification", "", _first_pk(student.notifications.all()))
+    api_pair("assignment", course_query, assignment)
+    if teacher is not None:
+        staff = teacher.user
+        add("api-course-members", API, reverse("api:course-members", args=[pk]), staff.username)
+        if assignment is not None:
+            for action in ("progress", "grades"):
+                url = reverse(f"api:assignment-{action}", args=[assignment])
+                add(f"api-assignment-{action}", API, url, staff.username)
+        flags = selectors.flags_for_user(staff).filter(item__course=course)
+        api_pair("flag", course_query, _first_pk(flags), username=staff.username)
+        items = selectors.moderation_queue(staff).filter(course=course)
+        api_pair(
+            "moderation", course_query, _first_pk(items), username=staff.username, name="api-moderation-item"
+        )
     return Plan(targets, notes)
 
 

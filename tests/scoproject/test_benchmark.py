@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotations.models import Claim, Course, Membership
+from annotations.models import Claim, Course, Membership, Source
 from annotations.models.challenges import Stance
 from annotations.models.courses import Role
-from annotations.services import challenges, threads
+from annotations.models.moderation import FlagReason
+from annotations.services import challenges, links, moderation, sources, threads
 from scoproject import gc_tuning
 from scoproject.benchmark import KINDS, TARGET_NAMES, percentile, row_counts
+from timeline.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +53,18 @@ def demo(paper, capsys):
     )
     thread = threads.thread_create(user=student, course=course, title="Dates", body="Which summit was first?")
     threads.post_create(user=student, thread=thread, body="The Shanghai one, in 1996.")
+    # A course source, an event proposal and a flag (and so a review item): an object for
+    # every API endpoint.
+    source, _ = sources.source_add(
+        user=student, course=course, kind=Source.Kind.WEB, authors=["SCO Secretariat"], year=2001,
+        title="Declaration on the establishment", url="https://example.org/declaration",
+    )  # fmt: skip
+    links.event_propose(
+        user=student, course=course, title="Astana summit", date="2005-07-05", type=Event.Type.SUMMIT,
+        source=source,
+    )  # fmt: skip
+    classmate = Membership.objects.get(course=course, user__username="student2").user
+    moderation.flag_create(user=classmate, target=thread.posts.order_by("pk").last(), reason=FlagReason.SPAM)
     capsys.readouterr()
     return course
 
