@@ -47,6 +47,7 @@ from rest_framework.response import Response
 
 from annotations import grading, permissions, selectors
 from annotations.api.filters import IdFilter
+from annotations.api.serializers import iso_datetime
 from annotations.models import Claim, Section
 from annotations.models.assignments import REQUIREMENTS, Assignment, Extension, Scoring, WorkMode
 from annotations.models.courses import Role
@@ -248,6 +249,86 @@ class GradeRowSerializer(serializers.Serializer):
     @extend_schema_field(serializers.IntegerField())
     def get_version(self, row: grading.Progress) -> int:
         return row.grade.version if row.grade else 0
+
+
+# -- the class's reports, without the serializers' per-field machinery ----------------------
+#
+# A report has a line per student (300 in a big course), each with nested people, dates and
+# tallies: through the serializers above, about 35,000 field calls a request. These build
+# the same JSON directly; the serializers stay the documented shape, and the tests hold the
+# two equal on varied lines and readers.
+
+_DECIMAL = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
+def _person(user: Any) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "name": user.get_full_name()}
+
+
+def progress_data(rows: list[grading.Progress], *, staff: bool, user: Any) -> list[dict[str, Any]]:
+    """What ``ProgressSerializer(rows, many=True)`` gives, for ``user`` (``staff``: may grade)."""
+    data = []
+    shown: dict[int, bool] = {}
+    windows: dict[grading.Window, dict[str, Any]] = {}  # most students share the assignment's
+    for row in rows:
+        if row.assignment.pk not in shown:
+            shown[row.assignment.pk] = staff or permissions.can_see_own_grade(user, row.assignment)
+        shows, window = shown[row.assignment.pk], row.window
+        if window not in windows:
+            windows[window] = {
+                "opens_at": iso_datetime(window.opens_at),
+                "due_at": iso_datetime(window.due_at),
+                "closes_at": iso_datetime(window.closes_at),
+                "extended": window.extended,
+            }
+        data.append(
+            {
+                "student": _person(row.student),
+                "group": None if row.group is None else {"id": row.group.id, "name": row.group.name},
+                "window": windows[window],
+                "tallies": {
+                    kind: {
+                        "required": tally.required,
+                        "on_time": tally.on_time,
+                        "late": tally.late,
+                        "counted": tally.counted,
+                        "missing": tally.missing,
+                        "met": tally.met,
+                    }
+                    for kind, tally in row.tallies.items()
+                },
+                "late": row.late,
+                "complete": row.complete,
+                "auto_score": _DECIMAL.to_representation(row.auto_score),
+                "formula": row.formula,
+                "score": f"{row.score:.2f}" if shows else None,
+                "overridden": row.overridden if shows else None,
+                "graded": row.grade is not None,
+            }
+        )
+    return data
+
+
+def grade_data(rows: list[grading.Progress]) -> list[dict[str, Any]]:
+    """What ``GradeRowSerializer(rows, many=True)`` gives."""
+    data = []
+    for row in rows:
+        grade = row.grade
+        grader = grade.graded_by if grade else None
+        data.append(
+            {
+                "student": _person(row.student),
+                "auto_score": _DECIMAL.to_representation(row.auto_score),
+                "score": f"{grade.score:.2f}" if row.overridden else None,
+                "final_score": _DECIMAL.to_representation(row.score),
+                "feedback": grade.feedback if grade else "",
+                "feedback_html": row.feedback_html,
+                "graded_by": grader.get_username() if grader else None,
+                "graded_at": iso_datetime(grade.graded_at) if grade else None,
+                "version": grade.version if grade else 0,
+            }
+        )
+    return data
 
 
 class ExtensionSerializer(serializers.ModelSerializer):
@@ -522,8 +603,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def progress(self, request: Request, pk: str | None = None) -> Response:
         rows, staff = self._rows(self._assignment())
-        context = {"request": request, "staff": staff}
-        return Response(ProgressSerializer(rows, many=True, context=context).data)
+        return Response(progress_data(rows, staff=staff, user=request.user))
 
     @extend_schema(
         summary="Grades: every student's for staff; your own for a student once released",
@@ -536,7 +616,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         rows, staff = self._rows(assignment)
         if not staff and not permissions.can_see_own_grade(request.user, assignment):
             rows = []
-        return Response(GradeRowSerializer(rows, many=True).data)
+        return Response(grade_data(rows))
 
     @extend_schema(
         summary="Grade a student: override the automatic score (or not) and give feedback (staff)",

@@ -5,15 +5,19 @@ grade; query counts that do not grow with the class."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from annotations import grading
+from annotations.api.assignments import GradeRowSerializer, ProgressSerializer, grade_data, progress_data
 from annotations.models import Claim, Membership, Section
 from annotations.models.assignments import Assignment, Extension, Grade
 from annotations.models.courses import Role
@@ -658,3 +662,84 @@ def test_progress_and_grades_cost_the_same_for_3_students_as_for_300(course, gro
 
     assert {name: count for name, (count, _) in large.items()} == small
     assert len(large["progress"][1]) == 3 + 297
+
+
+# -- the reports built directly -----------------------------------------------------------
+
+
+@pytest.fixture
+def varied_reports(assignment, course, instructor, author, groupmate, other_group_student, ungrouped_student):
+    """Students with work on time and late, an extension, grades with and without an override
+    and with feedback, a full name, a student with no group."""
+    now = timezone.now()
+    author.first_name, author.last_name = "Ada", "Lovelace"
+    author.save(update_fields=["first_name", "last_name"])
+    for n in range(3):
+        AnnotationFactory(course=course, author=author, body=f"Note {n}.")
+    AnnotationFactory(course=course, author=groupmate, body="One note.")
+    services.extension_grant(
+        user=instructor,
+        assignment=assignment,
+        student=groupmate,
+        due_at=assignment.due_at + dt.timedelta(days=3),
+    )
+    services.grade_set(
+        user=instructor, assignment=assignment, student=author, score="7.25", feedback="*Good*"
+    )
+    services.grade_set(
+        user=instructor, assignment=assignment, student=other_group_student, feedback="See me."
+    )
+    assert now < assignment.due_at
+    return assignment
+
+
+def _drf(serializer_class, rows, **context) -> list:
+    return json.loads(
+        json.dumps(serializer_class(rows, many=True, context=context).data, cls=DjangoJSONEncoder)
+    )
+
+
+def _lean(data) -> list:
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+@pytest.mark.parametrize("released", [False, True])
+@pytest.mark.parametrize("who", ["instructor", "author", "groupmate", "ungrouped_student"])
+def test_the_reports_built_directly_are_what_the_serializers_give(varied_reports, users, who, released, rf):
+    user = users[who]
+    if released:
+        services.grades_release(user=users["instructor"], assignment=varied_reports)
+        varied_reports.refresh_from_db()
+    staff = who == "instructor"
+    if staff:
+        rows = grading.class_progress(varied_reports)
+    else:
+        rows = [grading.student_progress(varied_reports, user)]
+    request = rf.get("/")
+    request.user = user
+
+    progress = _lean(progress_data(rows, staff=staff, user=user))
+    grades = _lean(grade_data(rows))
+
+    assert progress == _drf(ProgressSerializer, rows, request=request, staff=staff)
+    assert grades == _drf(GradeRowSerializer, rows)
+    assert len(progress) == (4 if staff else 1)
+    # The variety is there: an extension, an override, feedback without one, a full name.
+    if staff:
+        by_name = {row["student"]["username"]: row for row in progress}
+        assert by_name["groupmate"]["window"]["extended"] is True
+        assert by_name["author"]["student"]["name"] == "Ada Lovelace"
+        assert by_name["ungrouped_student"]["group"] is None
+        assert {row["score"] for row in grades} >= {"7.25", None}
+        assert "See me." in {row["feedback"] for row in grades}
+
+
+def test_the_reports_endpoints_answer_what_the_builders_build(varied_reports, instructor):
+    api = client_for(instructor)
+    rows = grading.class_progress(varied_reports)
+
+    progress = api.get(f"{URL}{varied_reports.pk}/progress/").json()
+    grades = api.get(f"{URL}{varied_reports.pk}/grades/").json()
+
+    assert progress == _lean(progress_data(rows, staff=True, user=instructor))
+    assert grades == _lean(grade_data(rows))
