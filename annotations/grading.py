@@ -564,15 +564,24 @@ def _class_counts(
 
 @dataclass(frozen=True)
 class Standing:
-    """One student's line of the class table: what their ``Progress`` says, from plain
-    values (the table has a line per student: no user, group and grade built for each)."""
+    """One student's line of the class table and of the API's reports: what their
+    ``Progress`` says, from plain values (a line per student: no user, group and grade
+    built for each)."""
 
     student_id: int
     username: str
+    name: str  # as ``get_full_name`` gives it
+    group_id: int | None
     group_name: str | None
+    window: Window
     tallies: dict[str, Tally]
     auto_score: Decimal
+    formula: str
+    graded: bool
     override: Decimal | None
+    feedback: str
+    feedback_html: str
+    version: int  # of the grade; 0 before any
     graded_by: str | None
     graded_at: datetime | None
     late: bool
@@ -584,51 +593,76 @@ class Standing:
         return self.auto_score if self.override is None else self.override
 
 
-def class_standings(assignment: Assignment, *, group_id: int | None = None) -> list[Standing]:
-    """Every student's standing on ``assignment`` (of one group), by username: the
-    numbers ``class_progress`` gives, in as many queries, for the class table."""
+def class_standings(
+    assignment: Assignment, *, students: Iterable[int] | None = None, group_id: int | None = None
+) -> list[Standing]:
+    """Every student's standing on ``assignment`` (or those asked for, or of one group), by
+    username: the numbers ``class_progress`` gives, in as many queries, for the class table
+    and the API's reports."""
+    memberships = _students(assignment, group_id)
+    if students is not None:
+        memberships = memberships.filter(user_id__in=list(students))
     members = list(
-        _students(assignment, group_id).values_list("user_id", "user__username", "group_id", "group__name")
+        memberships.values_list(
+            "user_id", "user__username", "user__first_name", "user__last_name", "group_id", "group__name"
+        )
     )
-    units, _windows, counts = _class_counts(
+    units, windows, counts = _class_counts(
         assignment,
-        [(user_id, group) for user_id, _name, group, _group_name in members],
-        everyone=_students(assignment, group_id),
+        [(user_id, group) for user_id, _name, _first, _last, group, _group_name in members],
+        everyone=_students(assignment, group_id) if students is None else None,
     )
     if not members:
         return []
     grades = Grade.objects.filter(assignment=assignment).order_by()
-    if group_id is not None:
+    if group_id is not None or students is not None:
         grades = grades.filter(student_id__in=[user_id for user_id, *_rest in members])
     # Looked up by student below: a grade of someone no longer a student is never shown.
     graded = {
-        student_id: (value, graded_by, graded_at)
-        for student_id, value, graded_by, graded_at in grades.values_list(
-            "student_id", "score", "graded_by__username", "graded_at"
+        student_id: rest
+        for student_id, *rest in grades.values_list(
+            "student_id", "score", "feedback", "feedback_html", "version", "graded_by__username", "graded_at"
         )
     }
     required = assignment.required()
     asked = [kind for kind in REQUIREMENTS if required[kind]]
+    default = window_for(assignment)
     # Many students share their tallies (nothing done yet, all done): each different set
     # is scored once.
-    scored: dict[tuple, tuple[dict[str, Tally], Decimal, bool, bool]] = {}
+    scored: dict[tuple, tuple[dict[str, Tally], Decimal, str, bool, bool]] = {}
     standings = []
-    for user_id, username, _group_id, group_name in members:
+    for user_id, username, first_name, last_name, group, group_name in members:
         found = counts.get(units[user_id], {})
         key = tuple(found.get(kind, (0, 0)) for kind in asked)
         if key not in scored:
             tallies = {kind: Tally(required[kind], *done) for kind, done in zip(asked, key, strict=True)}
-            scored[key] = (tallies, score(assignment, tallies)[0], is_late(tallies), is_complete(tallies))
-        tallies, auto_score, late, complete = scored[key]
-        override, graded_by, graded_at = graded.get(user_id, (None, None, None))
+            scored[key] = (tallies, *score(assignment, tallies), is_late(tallies), is_complete(tallies))
+        tallies, auto_score, formula, late, complete = scored[key]
+        grade = graded.get(user_id)
+        override, feedback, feedback_html, version, graded_by, graded_at = grade or (
+            None,
+            "",
+            "",
+            0,
+            None,
+            None,
+        )
         standings.append(
             Standing(
                 student_id=user_id,
                 username=username,
+                name=f"{first_name} {last_name}".strip(),
+                group_id=group,
                 group_name=group_name,
+                window=windows.get(user_id, default),
                 tallies=tallies,
                 auto_score=auto_score,
+                formula=formula,
+                graded=grade is not None,
                 override=override,
+                feedback=feedback,
+                feedback_html=feedback_html,
+                version=version,
                 graded_by=graded_by,
                 graded_at=graded_at,
                 late=late,

@@ -21,6 +21,7 @@ see), so an assignment of another course is a 404, as is a missing one. Writes g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -261,19 +262,26 @@ class GradeRowSerializer(serializers.Serializer):
 _DECIMAL = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
-def _person(user: Any) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username, "name": user.get_full_name()}
+class _Written(dict):
+    """Each value written once: scores and grading times repeat down a class's lines."""
+
+    def __init__(self, write: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, value: Any) -> Any:
+        self[value] = written = self.write(value)
+        return written
 
 
-def progress_data(rows: list[grading.Progress], *, staff: bool, user: Any) -> list[dict[str, Any]]:
-    """What ``ProgressSerializer(rows, many=True)`` gives, for ``user`` (``staff``: may grade)."""
+def progress_data(rows: list[grading.Standing], *, shows_grade: bool) -> list[dict[str, Any]]:
+    """What ``ProgressSerializer`` gives for each of these students' ``Progress``
+    (``shows_grade``: the reader may see the grade — staff, or a student once released)."""
     data = []
-    shown: dict[int, bool] = {}
     windows: dict[grading.Window, dict[str, Any]] = {}  # most students share the assignment's
+    decimal = _Written(_DECIMAL.to_representation)
     for row in rows:
-        if row.assignment.pk not in shown:
-            shown[row.assignment.pk] = staff or permissions.can_see_own_grade(user, row.assignment)
-        shows, window = shown[row.assignment.pk], row.window
+        window = row.window
         if window not in windows:
             windows[window] = {
                 "opens_at": iso_datetime(window.opens_at),
@@ -283,8 +291,8 @@ def progress_data(rows: list[grading.Progress], *, staff: bool, user: Any) -> li
             }
         data.append(
             {
-                "student": _person(row.student),
-                "group": None if row.group is None else {"id": row.group.id, "name": row.group.name},
+                "student": {"id": row.student_id, "username": row.username, "name": row.name},
+                "group": None if row.group_id is None else {"id": row.group_id, "name": row.group_name},
                 "window": windows[window],
                 "tallies": {
                     kind: {
@@ -299,36 +307,33 @@ def progress_data(rows: list[grading.Progress], *, staff: bool, user: Any) -> li
                 },
                 "late": row.late,
                 "complete": row.complete,
-                "auto_score": _DECIMAL.to_representation(row.auto_score),
+                "auto_score": decimal[row.auto_score],
                 "formula": row.formula,
-                "score": f"{row.score:.2f}" if shows else None,
-                "overridden": row.overridden if shows else None,
-                "graded": row.grade is not None,
+                "score": f"{row.score:.2f}" if shows_grade else None,
+                "overridden": (row.override is not None) if shows_grade else None,
+                "graded": row.graded,
             }
         )
     return data
 
 
-def grade_data(rows: list[grading.Progress]) -> list[dict[str, Any]]:
-    """What ``GradeRowSerializer(rows, many=True)`` gives."""
-    data = []
-    for row in rows:
-        grade = row.grade
-        grader = grade.graded_by if grade else None
-        data.append(
-            {
-                "student": _person(row.student),
-                "auto_score": _DECIMAL.to_representation(row.auto_score),
-                "score": f"{grade.score:.2f}" if row.overridden else None,
-                "final_score": _DECIMAL.to_representation(row.score),
-                "feedback": grade.feedback if grade else "",
-                "feedback_html": row.feedback_html,
-                "graded_by": grader.get_username() if grader else None,
-                "graded_at": iso_datetime(grade.graded_at) if grade else None,
-                "version": grade.version if grade else 0,
-            }
-        )
-    return data
+def grade_data(rows: list[grading.Standing]) -> list[dict[str, Any]]:
+    """What ``GradeRowSerializer`` gives for each of these students' ``Progress``."""
+    decimal, moment = _Written(_DECIMAL.to_representation), _Written(iso_datetime)
+    return [
+        {
+            "student": {"id": row.student_id, "username": row.username, "name": row.name},
+            "auto_score": decimal[row.auto_score],
+            "score": None if row.override is None else f"{row.override:.2f}",
+            "final_score": decimal[row.score],
+            "feedback": row.feedback,
+            "feedback_html": row.feedback_html,
+            "graded_by": row.graded_by,
+            "graded_at": moment[row.graded_at],
+            "version": row.version,
+        }
+        for row in rows
+    ]
 
 
 class ExtensionSerializer(serializers.ModelSerializer):
@@ -575,7 +580,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     # -- progress and grades ----------------------------------------------------------------
 
-    def _rows(self, assignment: Assignment) -> tuple[list[grading.Progress], bool]:
+    def _rows(self, assignment: Assignment) -> tuple[list[grading.Standing], bool]:
         """Staff: every student's progress (``?group=`` narrows it); a student: their own
         row; anyone else in the course: 403. Also whether the asker is staff."""
         user = self.request.user
@@ -584,12 +589,11 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             if group is not None and not group.isdigit():
                 raise serializers.ValidationError({"group": [NO_SUCH_GROUP]})
             group_id = int(group) if group is not None else None
-            return grading.class_progress(assignment, group_id=group_id), True
+            return grading.class_standings(assignment, group_id=group_id), True
         membership = permissions.membership_of(user, assignment.course)
         if membership is None or membership.role != Role.STUDENT:
             raise PermissionDenied(NOT_IN_COURSE)
-        mine = grading.student_progress(assignment, user)
-        return ([mine] if mine else []), False
+        return grading.class_standings(assignment, students=[user.pk]), False
 
     @extend_schema(
         summary="Progress: every student's for staff, your own for a student",
@@ -602,8 +606,10 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def progress(self, request: Request, pk: str | None = None) -> Response:
-        rows, staff = self._rows(self._assignment())
-        return Response(progress_data(rows, staff=staff, user=request.user))
+        assignment = self._assignment()
+        rows, staff = self._rows(assignment)
+        shows_grade = staff or permissions.can_see_own_grade(request.user, assignment)
+        return Response(progress_data(rows, shows_grade=shows_grade))
 
     @extend_schema(
         summary="Grades: every student's for staff; your own for a student once released",

@@ -705,41 +705,51 @@ def _lean(data) -> list:
 
 @pytest.mark.parametrize("released", [False, True])
 @pytest.mark.parametrize("who", ["instructor", "author", "groupmate", "ungrouped_student"])
-def test_the_reports_built_directly_are_what_the_serializers_give(varied_reports, users, who, released, rf):
+def test_the_reports_built_from_standings_are_what_the_serializers_give_of_progress(
+    varied_reports, users, who, released, rf
+):
     user = users[who]
     if released:
         services.grades_release(user=users["instructor"], assignment=varied_reports)
         varied_reports.refresh_from_db()
     staff = who == "instructor"
     if staff:
-        rows = grading.class_progress(varied_reports)
+        progress_rows = grading.class_progress(varied_reports)
+        standings = grading.class_standings(varied_reports)
     else:
-        rows = [grading.student_progress(varied_reports, user)]
+        progress_rows = [grading.student_progress(varied_reports, user)]
+        standings = grading.class_standings(varied_reports, students=[user.pk])
     request = rf.get("/")
     request.user = user
 
-    progress = _lean(progress_data(rows, staff=staff, user=user))
-    grades = _lean(grade_data(rows))
+    progress = _lean(progress_data(standings, shows_grade=staff or released))
+    grades = _lean(grade_data(standings))
 
-    assert progress == _drf(ProgressSerializer, rows, request=request, staff=staff)
-    assert grades == _drf(GradeRowSerializer, rows)
+    assert progress == _drf(ProgressSerializer, progress_rows, request=request, staff=staff)
+    assert grades == _drf(GradeRowSerializer, progress_rows)
     assert len(progress) == (4 if staff else 1)
     # The variety is there: an extension, an override, feedback without one, a full name.
     if staff:
         by_name = {row["student"]["username"]: row for row in progress}
         assert by_name["groupmate"]["window"]["extended"] is True
         assert by_name["author"]["student"]["name"] == "Ada Lovelace"
+        assert by_name["author"]["tallies"]["annotations"]["counted"] == 3
         assert by_name["ungrouped_student"]["group"] is None
         assert {row["score"] for row in grades} >= {"7.25", None}
         assert "See me." in {row["feedback"] for row in grades}
 
 
-def test_the_reports_endpoints_answer_what_the_builders_build(varied_reports, instructor):
+def test_the_reports_endpoints_answer_what_the_builders_build(varied_reports, instructor, author):
     api = client_for(instructor)
-    rows = grading.class_progress(varied_reports)
+    standings = grading.class_standings(varied_reports)
 
     progress = api.get(f"{URL}{varied_reports.pk}/progress/").json()
     grades = api.get(f"{URL}{varied_reports.pk}/grades/").json()
+    own = client_for(author).get(f"{URL}{varied_reports.pk}/progress/").json()
 
-    assert progress == _lean(progress_data(rows, staff=True, user=instructor))
-    assert grades == _lean(grade_data(rows))
+    assert progress == _lean(progress_data(standings, shows_grade=True))
+    assert grades == _lean(grade_data(standings))
+    # The student's own line, without the grade until it is released.
+    mine = next(row for row in progress if row["student"]["username"] == "author")
+    assert mine["score"] == "7.25"
+    assert own == [{**mine, "score": None, "overridden": None}]
