@@ -44,6 +44,7 @@ from annotations.models import (
     ChallengeResponse,
     ChallengeSource,
     Claim,
+    Document,
     LinkProposal,
     Membership,
     Paragraph,
@@ -68,6 +69,14 @@ REQUIREMENT_LABELS = {
 }
 
 
+# The ids a scope covers (sections with their subsections, claims, paragraphs), kept per
+# process under the reading's id and ``updated_at`` and the sections and claims chosen: every
+# save or delete of a section, paragraph or claim touches that stamp (annotations/signals.py),
+# so the class table and the reports read one stamp a request instead of three lists.
+_SCOPE_IDS: dict[tuple, tuple[frozenset[int], frozenset[int], frozenset[int]]] = {}
+_SCOPE_IDS_KEPT = 256
+
+
 class Scope:
     """The part of the reading an assignment covers, as queries and as sets of ids."""
 
@@ -79,7 +88,28 @@ class Scope:
         self.whole = not self.chosen_section_ids and not self.chosen_claim_ids
 
     @cached_property
+    def _ids(self) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
+        """``(section_ids, claim_ids, paragraph_ids)``: read again only when the reading changed."""
+        stamp = Document.objects.filter(pk=self.reading_id).values_list("updated_at", flat=True).first()
+        key = (self.reading_id, stamp, self.chosen_section_ids, self.chosen_claim_ids)
+        found = _SCOPE_IDS.get(key)
+        if found is None:
+            sections = self._section_ids()
+            claims = self.claims(sections).values_list("pk", flat=True)
+            paragraphs = self.paragraphs(sections).values_list("pk", flat=True)
+            found = (sections, frozenset(claims), frozenset(paragraphs))
+            if len(_SCOPE_IDS) >= _SCOPE_IDS_KEPT:
+                _SCOPE_IDS.clear()
+            # Under the stamp read before the lists, as ``selectors.document_for_reading`` does.
+            _SCOPE_IDS[key] = found
+        return found
+
+    @property
     def section_ids(self) -> frozenset[int]:
+        """The chosen sections and all their subsections."""
+        return self._ids[0]
+
+    def _section_ids(self) -> frozenset[int]:
         """The chosen sections and all their subsections (one query, when there are some)."""
         if not self.chosen_section_ids:
             return frozenset()
@@ -96,29 +126,29 @@ class Scope:
                 stack.extend(children[pk])
         return frozenset(found)
 
-    def claims(self) -> QuerySet[Claim]:
-        """The claims in scope."""
+    def claims(self, section_ids: frozenset[int] | None = None) -> QuerySet[Claim]:
+        """The claims in scope (``section_ids``: ``self.section_ids``, when known)."""
         claims = Claim.objects.filter(paragraph__document_id=self.reading_id)
         if self.whole:
             return claims
-        return claims.filter(Q(pk__in=self.chosen_claim_ids) | Q(paragraph__section__in=self.section_ids))
+        sections = self.section_ids if section_ids is None else section_ids
+        return claims.filter(Q(pk__in=self.chosen_claim_ids) | Q(paragraph__section__in=sections))
 
-    def paragraphs(self) -> QuerySet[Paragraph]:
-        """The paragraphs in scope."""
+    def paragraphs(self, section_ids: frozenset[int] | None = None) -> QuerySet[Paragraph]:
+        """The paragraphs in scope (``section_ids`` as above)."""
         paragraphs = Paragraph.objects.filter(document_id=self.reading_id)
         if self.whole:
             return paragraphs
-        return paragraphs.filter(
-            Q(section__in=self.section_ids) | Q(claims__in=self.chosen_claim_ids)
-        ).distinct()
+        sections = self.section_ids if section_ids is None else section_ids
+        return paragraphs.filter(Q(section__in=sections) | Q(claims__in=self.chosen_claim_ids)).distinct()
 
-    @cached_property
+    @property
     def claim_ids(self) -> frozenset[int]:
-        return frozenset(self.claims().values_list("pk", flat=True))
+        return self._ids[1]
 
-    @cached_property
+    @property
     def paragraph_ids(self) -> frozenset[int]:
-        return frozenset(self.paragraphs().values_list("pk", flat=True))
+        return self._ids[2]
 
     def annotation_q(self, prefix: str = "", *, literal: bool = False) -> Q:
         """Annotations (reached through ``prefix``) in scope.

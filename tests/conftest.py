@@ -73,6 +73,16 @@ def isolated_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def fresh_process_memos() -> None:
+    """What a process keeps by a reading's stamp (its structure, assignments' scopes) starts
+    empty in each test: SQLite may give a rolled-back test's ids to the next test's rows."""
+    from annotations import grading, selectors
+
+    selectors._READING_STRUCTURES.clear()
+    grading._SCOPE_IDS.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Hashing strength is Django's concern, not these tests'; MD5 keeps them quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

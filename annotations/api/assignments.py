@@ -280,6 +280,9 @@ def progress_data(rows: list[grading.Standing], *, shows_grade: bool) -> list[di
     data = []
     windows: dict[grading.Window, dict[str, Any]] = {}  # most students share the assignment's
     decimal = _Written(_DECIMAL.to_representation)
+    # Students with the same counts share one set of tallies (``class_standings``): each set
+    # is written once, by identity, while ``rows`` holds them.
+    tallies: dict[int, dict[str, Any]] = {}
     for row in rows:
         window = row.window
         if window not in windows:
@@ -289,22 +292,24 @@ def progress_data(rows: list[grading.Standing], *, shows_grade: bool) -> list[di
                 "closes_at": iso_datetime(window.closes_at),
                 "extended": window.extended,
             }
+        if id(row.tallies) not in tallies:
+            tallies[id(row.tallies)] = {
+                kind: {
+                    "required": tally.required,
+                    "on_time": tally.on_time,
+                    "late": tally.late,
+                    "counted": tally.counted,
+                    "missing": tally.missing,
+                    "met": tally.met,
+                }
+                for kind, tally in row.tallies.items()
+            }
         data.append(
             {
                 "student": {"id": row.student_id, "username": row.username, "name": row.name},
                 "group": None if row.group_id is None else {"id": row.group_id, "name": row.group_name},
                 "window": windows[window],
-                "tallies": {
-                    kind: {
-                        "required": tally.required,
-                        "on_time": tally.on_time,
-                        "late": tally.late,
-                        "counted": tally.counted,
-                        "missing": tally.missing,
-                        "met": tally.met,
-                    }
-                    for kind, tally in row.tallies.items()
-                },
+                "tallies": tallies[id(row.tallies)],
                 "late": row.late,
                 "complete": row.complete,
                 "auto_score": decimal[row.auto_score],

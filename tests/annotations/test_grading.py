@@ -13,7 +13,7 @@ from django.utils import timezone
 from annotations import grading
 from annotations.models import Claim, Membership, Paragraph, Section, Source
 from annotations.models.annotation import Visibility
-from annotations.models.assignments import Extension, Grade, Scoring, WorkMode
+from annotations.models.assignments import Assignment, Extension, Grade, Scoring, WorkMode
 from annotations.models.challenges import Stance
 from annotations.services import annotations as annotation_services
 from annotations.services import challenges as challenge_services
@@ -146,6 +146,38 @@ def test_a_section_in_scope_brings_its_subsections_and_nothing_else(
 
     assert tallies(task, author) == {"annotations": (1, 0), "challenges": (1, 0)}
     assert grading.Scope(task).describe() == Section.objects.get(key__startswith="common-interests").title
+
+
+def test_a_scope_reads_its_ids_once_per_version_of_the_reading(task, paper):
+    """The ids are kept under the reading's stamp: a later scope of the same choice reads the
+    stamp alone, and any change to the reading's sections, paragraphs or claims is seen."""
+    chosen = Section.objects.get(key__startswith="common-interests")
+    task.sections.set([chosen])
+    first = grading.Scope(Assignment.objects.get(pk=task.pk))
+    before = (first.section_ids, first.claim_ids, first.paragraph_ids)
+    assert before[0] > {chosen.pk}  # with its subsections
+    assert before[1]
+    assert before[2]
+
+    again = grading.Scope(Assignment.objects.get(pk=task.pk))
+    with CaptureQueriesContext(connection) as context:
+        assert (again.section_ids, again.claim_ids, again.paragraph_ids) == before
+    assert len(context.captured_queries) == 1  # the stamp
+
+    # A new subsection of a chosen section, with a paragraph and a claim: a change of the reading.
+    sub = Section.objects.create(
+        document=paper, parent=chosen, key="new-sub", title="New", level=3, order=999
+    )
+    text = "A new paragraph that states a new thing."
+    para = Paragraph.objects.create(document=paper, section=sub, anchor="p-999", order=999, text=text)
+    claim = Claim.objects.create(
+        key="c-new-1", paragraph=para, quote="states a new thing", start=text.index("states"),
+        end=len(text) - 1, paraphrase="New.", kind=Claim.Kind.FACTUAL,
+    )  # fmt: skip
+    after = grading.Scope(Assignment.objects.get(pk=task.pk))
+    assert after.section_ids == before[0] | {sub.pk}
+    assert after.paragraph_ids == before[2] | {para.pk}
+    assert after.claim_ids == before[1] | {claim.pk}
 
 
 def test_a_claim_in_scope_brings_its_paragraph_and_challenges_on_it(
