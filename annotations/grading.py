@@ -623,6 +623,10 @@ class Standing:
         return self.auto_score if self.override is None else self.override
 
 
+# A standing's grade fields before any grade: score, feedback (and as HTML), version, grader, time.
+UNGRADED = (None, "", "", 0, None, None)
+
+
 def class_standings(
     assignment: Assignment, *, students: Iterable[int] | None = None, group_id: int | None = None
 ) -> list[Standing]:
@@ -669,14 +673,7 @@ def class_standings(
             scored[key] = (tallies, *score(assignment, tallies), is_late(tallies), is_complete(tallies))
         tallies, auto_score, formula, late, complete = scored[key]
         grade = graded.get(user_id)
-        override, feedback, feedback_html, version, graded_by, graded_at = grade or (
-            None,
-            "",
-            "",
-            0,
-            None,
-            None,
-        )
+        override, feedback, feedback_html, version, graded_by, graded_at = grade or UNGRADED
         standings.append(
             Standing(
                 student_id=user_id,
