@@ -222,6 +222,16 @@ class JSONLDOnRetrieveMixin:
             renderers.append(JSONLDRenderer())
         return renderers
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error (a 404, a 401…) is not a Web Annotation: it goes out as the plain JSON it
+        # is, and as the schema documents it, whatever form was asked for.
+        if response.status_code >= 400 and isinstance(
+            getattr(request, "accepted_renderer", None), JSONLDRenderer
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
 
 def annotation_jsonld(annotation: Annotation, request: HttpRequest) -> dict[str, Any]:
     """One annotation as a W3C Web Annotation (JSON-LD); a deleted one (a tombstone) is never

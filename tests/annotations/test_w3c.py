@@ -125,6 +125,20 @@ def test_drf_negotiation_picks_the_jsonld_renderer_for_ld_json_with_or_without_t
     assert isinstance(renderer, w3c.JSONLDRenderer)
 
 
+@pytest.mark.parametrize("ask", [{"HTTP_ACCEPT": JSONLD}, {"format": "jsonld"}])
+@pytest.mark.parametrize("resource", ["annotations", "challenges"])
+def test_an_error_asked_for_as_jsonld_is_plain_json(author, ask, resource):
+    """A missing object is not a Web Annotation: its 404 is the plain JSON the schema documents."""
+    query = {"format": ask["format"]} if "format" in ask else {}
+    headers = {key: value for key, value in ask.items() if key != "format"}
+
+    response = client_for(author).get(f"/api/v1/{resource}/999999/", query, **headers)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in json.loads(response.content)
+
+
 def test_drf_negotiation_keeps_plain_json_for_application_json():
     request = Request(APIRequestFactory().get("/", HTTP_ACCEPT="application/json"))
     renderers = [JSONRenderer(), BrowsableAPIRenderer(), w3c.JSONLDRenderer()]
