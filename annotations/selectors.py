@@ -582,15 +582,12 @@ def export_total(user, course: Course) -> int:
     if user.is_superuser:
         staff, groups = True, []
     else:
-        membership = (
-            Membership.objects.filter(user=user, course=course)
-            .values_list("role", "group_id")
-            .order_by("pk")
-            .first()
-        )
+        from annotations.permissions import membership_of
+
+        membership = membership_of(user, course)
         if membership is None:
             return 0
-        role, group = membership
+        role, group = membership.role, membership.group_id
         staff = role in (Role.TA, Role.INSTRUCTOR)
         groups = [] if group is None else [group]
         if role == Role.STUDENT and _peer_work_hidden_from(user, Annotation, [course.pk]):
@@ -1066,16 +1063,22 @@ def moderation_queue(user):
     work, people and flags (with their flaggers): a fixed number of queries however many rows."""
     from annotations.models import ModerationItem
 
-    return queue_rows(ModerationItem.objects.filter(course__in=moderated_courses(user))).order_by(
+    return _with_queue_extras(ModerationItem.objects.filter(course__in=moderated_courses(user))).order_by(
         "-flag_count", "opened_at", "pk"
     )
 
 
-def queue_rows(items: QuerySet) -> QuerySet:
-    """``items`` (review queue items) with their work, people and flags (with their flaggers).
+def queue_item_rows(ids) -> QuerySet:
+    """The review queue's items whose ids ``ids`` gives (chosen from ``moderation_queue``'s
+    rows, so already the asker's to moderate) with what the API's list shows of each: for a
+    page whose rows are chosen first and read in full after (``CursorPagination``)."""
+    from annotations.models import ModerationItem
 
-    Also for a page of the queue cut first from the items alone (``ModerationViewSet.page_rows``).
-    """
+    return _with_queue_extras(ModerationItem.objects.filter(pk__in=ids))
+
+
+def _with_queue_extras(items: QuerySet) -> QuerySet:
+    """Queue ``items`` with their work, people and flags (with their flaggers)."""
     from annotations.models import Flag
 
     flags = Flag.objects.select_related("flagger").order_by("created_at", "pk")
@@ -1090,15 +1093,23 @@ def flags_for_user(user):
 
     if not user.is_authenticated:
         return Flag.objects.none()
-    rows = flag_rows(Flag.objects.all()).order_by("-created_at", "-pk")
+    rows = _with_flag_extras(Flag.objects.all()).order_by("-created_at", "-pk")
     if user.is_superuser:
         return rows
     return rows.filter(Q(flagger=user) | Q(item__course__in=moderated_courses(user)))
 
 
-def flag_rows(flags: QuerySet) -> QuerySet:
-    """``flags`` with their item (and its source) and flagger, as the API shows them; also for
-    a page of flags cut first from the flags alone (``FlagViewSet.page_rows``)."""
+def flag_rows(ids) -> QuerySet:
+    """The flags whose ids ``ids`` gives (chosen from ``flags_for_user``'s rows) with what the
+    API's list shows of each: for a page whose rows are chosen first and read in full after
+    (``CursorPagination``)."""
+    from annotations.models import Flag
+
+    return _with_flag_extras(Flag.objects.filter(pk__in=ids))
+
+
+def _with_flag_extras(flags: QuerySet) -> QuerySet:
+    """``flags`` with their item (and its source) and flagger."""
     return flags.select_related("item", "item__source", "flagger")
 
 
