@@ -34,7 +34,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.db.models import Case, Count, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Model, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models import (
@@ -75,6 +77,13 @@ REQUIREMENT_LABELS = {
 # so the class table and the reports read one stamp a request instead of three lists.
 _SCOPE_IDS: dict[tuple, tuple[frozenset[int], frozenset[int], frozenset[int]]] = {}
 _SCOPE_IDS_KEPT = 256
+
+# The SQL of the count queries, kept per process under every value they are built from: the
+# database's kind, each of the assignment's columns, the scope's ids, the students' dates,
+# the units and the authors (their query's SQL). Building and compiling them is most of a
+# report's work; any change to what they read is a new key, so a kept query is never stale.
+_COUNT_SQL: dict[tuple, list[tuple[str, type[Model], str | None, tuple]]] = {}
+_COUNT_SQL_KEPT = 256
 
 
 class Scope:
@@ -513,8 +522,55 @@ class _Counter:
     ) -> dict[int, dict[str, tuple[int, int]]]:
         """``{unit: {requirement: (on_time, late)}}`` for the requirements the assignment asks
         for (``authors`` as in ``queries``)."""
-        found = ((kind, row) for kind, rows in self.queries(units, authors) for row in rows)
-        return self.combine(units, found)
+        alias = router.db_for_read(Annotation)
+        key = self._key(units, authors, connections[alias].vendor)
+        compiled = _COUNT_SQL.get(key)
+        if compiled is None:
+            compiled = [
+                (kind, rows.model, *_compiled(rows, alias)) for kind, rows in self.queries(units, authors)
+            ]
+            if len(_COUNT_SQL) >= _COUNT_SQL_KEPT:
+                _COUNT_SQL.clear()
+            _COUNT_SQL[key] = compiled
+        return self.combine(units, _rows_of(compiled))
+
+    def _key(self, units: dict[int, int], authors: QuerySet | None, vendor: str) -> tuple:
+        """Every value ``queries`` reads, for ``_COUNT_SQL``."""
+        assignment = self.assignment
+        return (
+            vendor,
+            tuple(getattr(assignment, column.attname) for column in assignment._meta.concrete_fields),
+            self.course_id,
+            self.scope.reading_id,
+            # The whole reading's queries name no ids: its scope is not read for them.
+            True if self.scope.whole else self.scope._ids,
+            self.default,
+            tuple(sorted(self.windows.items())),
+            tuple(sorted(units.items())),
+            None if authors is None else authors.query.sql_with_params(),
+        )
+
+
+def _compiled(rows: QuerySet, alias: str) -> tuple[str | None, tuple]:
+    """``rows``' SQL and parameters for ``alias`` (``None`` when they can match nothing)."""
+    try:
+        sql, params = rows.query.get_compiler(using=alias).as_sql()
+    except EmptyResultSet:  # an empty list of ids: the ORM would not ask the database either
+        return None, ()
+    return sql, tuple(params)
+
+
+def _rows_of(compiled: list[tuple[str, type[Model], str | None, tuple]]) -> Iterable[tuple[str, dict]]:
+    """Run compiled count queries: ``(requirement, row)`` with each row's columns by name."""
+    for kind, model, sql, params in compiled:
+        if sql is None:
+            continue
+        with connections[router.db_for_read(model)].cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        for values in rows:
+            yield kind, dict(zip(names, values, strict=True))
 
 
 PROGRESS_COLUMNS = (

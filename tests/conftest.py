@@ -80,6 +80,7 @@ def fresh_process_memos() -> None:
 
     selectors._READING_STRUCTURES.clear()
     grading._SCOPE_IDS.clear()
+    grading._COUNT_SQL.clear()
 
 
 @pytest.fixture(autouse=True)

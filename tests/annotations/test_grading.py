@@ -180,6 +180,58 @@ def test_a_scope_reads_its_ids_once_per_version_of_the_reading(task, paper):
     assert after.claim_ids == before[1] | {claim.pk}
 
 
+def test_the_count_queries_are_kept_per_process_and_any_change_to_what_they_read_is_seen(
+    task, course, author, groupmate, group_a, paper, time_machine, monkeypatch
+):
+    """The counts' SQL is built once for the same assignment, dates, scope and class; a change
+    to any of them (the assignment's dates, an extension, the scope, one group asked for)
+    builds the queries afresh, and each answer is the one the new settings give."""
+    at(time_machine, START + dt.timedelta(days=1))
+    note(author, course, paragraph(paper, 1))
+    note(groupmate, course, paragraph(paper, 14))
+    built = []
+    queries = grading._Counter.queries
+    monkeypatch.setattr(grading._Counter, "queries", lambda *a, **k: built.append(1) or queries(*a, **k))
+
+    def notes(group_id: int | None = None) -> dict[str, tuple[int, int]]:
+        # The assignment as a request reads it: a new object each time.
+        fresh = Assignment.objects.get(pk=task.pk)
+        return {
+            row.username: (row.tallies["annotations"].on_time, row.tallies["annotations"].late)
+            for row in grading.class_standings(fresh, group_id=group_id)
+        }
+
+    assert notes()["author"] == (1, 0)
+    assert notes()["author"] == (1, 0)
+    assert len(built) == 1  # the second asked the kept queries
+
+    Assignment.objects.filter(pk=task.pk).update(due_at=START + dt.timedelta(hours=12))
+    assert notes()["author"] == (0, 1)  # now late
+    assert len(built) == 2
+
+    Extension.objects.create(assignment=task, student=author, due_at=DUE)
+    assert notes()["author"] == (1, 0)  # on time again, for the author alone
+    assert notes()["groupmate"] == (0, 1)
+    assert len(built) == 3
+
+    assert notes(group_a.pk) == {"author": (1, 0), "groupmate": (0, 1)}  # one group's queries
+    assert len(built) == 4
+
+    task.sections.set([paragraph(paper, 14).section])
+    assert notes()["author"] == (0, 0)  # paragraph 1 is out of scope now
+    assert notes()["groupmate"] == (0, 1)
+    assert len(built) == 5
+
+    # A section with no paragraphs: nothing can count, and the database is not asked.
+    empty = Section.objects.create(document=paper, key="empty", title="Empty", level=2, order=998)
+    task.sections.set([empty])
+    with CaptureQueriesContext(connection) as context:
+        assert set(notes().values()) == {(0, 0)}
+    assert not [query for query in context.captured_queries if "COUNT(" in query["sql"]]
+    assert notes()["author"] == (0, 0)  # and kept as such
+    assert len(built) == 6
+
+
 def test_a_claim_in_scope_brings_its_paragraph_and_challenges_on_it(
     task, course, author, paper, time_machine
 ):
