@@ -17,6 +17,7 @@ import datetime as dt
 import gc
 import json
 import math
+import os
 import platform
 import re
 import time
@@ -51,6 +52,9 @@ KINDS = (FLOOR, PAGE, API, SEARCH)
 # The p95 each kind of target must stay under, in milliseconds.
 BUDGETS_MS: dict[str, float] = {API: 30.0, PAGE: 80.0, SEARCH: 50.0}
 MAX_GROWTH = 1.5
+# The machine's speed, read with each run so that figures from different machines can be set
+# side by side: the seconds CPython takes to sum the squares of the first SPEED_LOOP integers.
+SPEED_LOOP = 10**7
 FALLBACK_WORD = "cooperation"
 # Frequent words that make a search match nearly everything, and so measure nothing special.
 STOP_WORDS = frozenset(
@@ -532,6 +536,27 @@ def previous_p95s(path: Path) -> dict[str, float]:
     return {t["name"]: float(t["p95_ms"]) for t in data.get("targets", []) if t.get("p95_ms")}
 
 
+def machine_speed(loop: int | None = None) -> dict[str, Any]:
+    """How fast this machine runs plain Python: the best of three timings of
+    ``sum(i * i for i in range(loop))``, with the interpreter and the number of cores."""
+    loop = SPEED_LOOP if loop is None else loop
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        sum(i * i for i in range(loop))
+        best = min(best, time.perf_counter() - start)
+    return {
+        "loop": f"sum(i * i for i in range({loop}))",
+        "seconds": round(best, 3),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "cores": os.cpu_count(),
+    }
+
+
+def speed_line(speed: dict[str, Any]) -> str:
+    return f"machine: {speed['loop']} in {speed['seconds']:.2f} s ({speed['python']}, {speed['cores']} cores)"
+
+
 def row_counts() -> dict[str, int]:
     """How much data the run met."""
     User = get_user_model()
@@ -546,11 +571,17 @@ def row_counts() -> dict[str, int]:
 
 
 def report(
-    results: list[Result], *, notes: list[str], counts: dict[str, int], run_settings: dict[str, Any]
+    results: list[Result],
+    *,
+    notes: list[str],
+    counts: dict[str, int],
+    run_settings: dict[str, Any],
+    machine: dict[str, Any],
 ) -> dict[str, Any]:
     """The run as JSON-ready data."""
     return {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine,
         "database_vendor": connection.vendor,
         "row_counts": counts,
         "settings": {

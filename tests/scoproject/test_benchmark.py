@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from annotations.models.challenges import Stance
 from annotations.models.courses import Role
 from annotations.models.moderation import FlagReason
 from annotations.services import challenges, links, moderation, sources, threads
-from scoproject import gc_tuning
+from scoproject import benchmark, gc_tuning
 from scoproject.benchmark import KINDS, TARGET_NAMES, percentile, row_counts
 from timeline.models import Event
 
@@ -32,6 +33,12 @@ def collector_restored():
     yield
     gc.unfreeze()
     gc.set_threshold(*threshold)
+
+
+@pytest.fixture(autouse=True)
+def quick_speed_reading(monkeypatch):
+    """The machine's speed read over a short loop: its full length takes a second."""
+    monkeypatch.setattr(benchmark, "SPEED_LOOP", 100_000)
 
 
 QUICK = ["--requests", "3", "--warmup", "1"]
@@ -158,6 +165,10 @@ def test_the_json_names_the_database_the_data_and_the_settings(demo, tmp_path):
     assert data["settings"]["requests"] == 3
     assert data["settings"]["warmup"] == 1
     assert data["settings"]["budgets_ms"] == {"api": 30.0, "page": 80.0, "search": 50.0}
+    assert data["machine"]["loop"] == "sum(i * i for i in range(100000))"
+    assert 0 < data["machine"]["seconds"] < 1
+    assert data["machine"]["cores"] >= 1
+    assert data["machine"]["python"].startswith("CPython 3.")
 
 
 def test_it_prints_an_aligned_table_with_each_target(demo, tmp_path, capsys):
@@ -170,6 +181,11 @@ def test_it_prints_an_aligned_table_with_each_target(demo, tmp_path, capsys):
         if line.split()[:1] in (["floor"], ["w3c-collection"], ["api-claim"])
     ]
     assert [line.split()[0] for line in lines] == ["floor", "w3c-collection", "api-claim"]
+    speed = next(line for line in out.splitlines() if line.startswith("machine: "))
+    assert re.fullmatch(
+        r"machine: sum\(i \* i for i in range\(100000\)\) in \d+\.\d\d s \(CPython 3\.\d+\.\d+, \d+ cores\)",
+        speed,
+    )
     header = next(line for line in out.splitlines() if line.startswith("target"))
     p95_end = header.index("p95 ms") + len("p95 ms")
     assert all(line[p95_end - 1] != " " and line[p95_end] == " " for line in lines)

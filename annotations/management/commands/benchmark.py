@@ -125,6 +125,8 @@ class Command(BaseCommand):
             self.stdout.write(f"skipped {note}")
         if settings.DEBUG:
             self.stdout.write("DEBUG is on: every query is also logged, so the figures run a little high.")
+        machine = benchmark.machine_speed()
+        self.stdout.write(benchmark.speed_line(machine))
         self.stdout.write("\n".join(benchmark.results_table(results)))
         if previous is not None:
             self.stdout.write(f"\np95 against {options['compare']}:")
@@ -134,6 +136,7 @@ class Command(BaseCommand):
             results,
             notes=plan.notes,
             counts=benchmark.row_counts(),
+            machine=machine,
             run_settings={
                 "requests": requests,
                 "warmup": warmup,
