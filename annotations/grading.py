@@ -36,7 +36,19 @@ from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import Case, Count, DateTimeField, F, IntegerField, Model, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Model,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 
 from annotations.models import (
@@ -692,11 +704,20 @@ def class_standings(
     memberships = _students(assignment, group_id)
     if students is not None:
         memberships = memberships.filter(user_id__in=list(students))
-    members = list(
-        memberships.values_list(
-            "user_id", "user__username", "user__first_name", "user__last_name", "group_id", "group__name"
-        )
-    )
+    # Each student with their grade, when there is one (one at most: grade_unique), in one
+    # query; a grade of someone no longer a student is never read.
+    lines = memberships.annotate(
+        grade=FilteredRelation("user__grades", condition=Q(user__grades__assignment=assignment))
+    ).values_list(
+        "user_id", "user__username", "user__first_name", "user__last_name", "group_id", "group__name",
+        "grade__id", "grade__score", "grade__feedback", "grade__feedback_html", "grade__version",
+        "grade__graded_by__username", "grade__graded_at",
+    )  # fmt: skip
+    members, graded = [], {}
+    for line in lines:
+        members.append(line[:6])
+        if line[6] is not None:
+            graded[line[0]] = line[7:]
     units, windows, counts = _class_counts(
         assignment,
         [(user_id, group) for user_id, _name, _first, _last, group, _group_name in members],
@@ -704,16 +725,6 @@ def class_standings(
     )
     if not members:
         return []
-    grades = Grade.objects.filter(assignment=assignment).order_by()
-    if group_id is not None or students is not None:
-        grades = grades.filter(student_id__in=[user_id for user_id, *_rest in members])
-    # Looked up by student below: a grade of someone no longer a student is never shown.
-    graded = {
-        student_id: rest
-        for student_id, *rest in grades.values_list(
-            "student_id", "score", "feedback", "feedback_html", "version", "graded_by__username", "graded_at"
-        )
-    }
     required = assignment.required()
     asked = [kind for kind in REQUIREMENTS if required[kind]]
     default = window_for(assignment)

@@ -1016,6 +1016,26 @@ def assignment_for_user(user, pk: int | str):
         raise Http404("No such assignment.") from None
 
 
+def assignment_for_report(user, pk: int | str):
+    """``assignment_for_user`` for the progress and grades reports: with its course and the
+    ids of its chosen sections and claims, all its scope needs (not the reading, nor the
+    sections and claims themselves in their reading order)."""
+    from annotations.models import Assignment, Section
+
+    try:
+        return (
+            visible_assignments(user)
+            .select_related("course")
+            .prefetch_related(
+                Prefetch("sections", queryset=Section.objects.only("pk").order_by()),
+                Prefetch("claims", queryset=Claim.objects.only("pk").order_by()),
+            )
+            .get(pk=int(pk))
+        )
+    except (Assignment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such assignment.") from None
+
+
 def student_of_course(course: Course, user_id: int | str):
     """A student of the course (the user), or a 404."""
     try:

@@ -611,7 +611,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def progress(self, request: Request, pk: str | None = None) -> Response:
-        assignment = self._assignment()
+        assignment = selectors.assignment_for_report(request.user, pk)
         rows, staff = self._rows(assignment)
         shows_grade = staff or permissions.can_see_own_grade(request.user, assignment)
         return Response(progress_data(rows, shows_grade=shows_grade))
@@ -623,7 +623,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def grades(self, request: Request, pk: str | None = None) -> Response:
-        assignment = self._assignment()
+        assignment = selectors.assignment_for_report(request.user, pk)
         rows, staff = self._rows(assignment)
         if not staff and not permissions.can_see_own_grade(request.user, assignment):
             rows = []

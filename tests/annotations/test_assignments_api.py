@@ -376,11 +376,20 @@ def test_a_student_sees_only_their_own_progress_and_their_score_once_released(
     assert (after.data[0]["score"], after.data[0]["overridden"]) == ("9.00", True)
 
 
-@pytest.mark.parametrize(("name", "code"), [("other_instructor", 404), ("other_course_student", 404)])
-def test_progress_of_another_course_is_a_404(assignment, users, name, code):
-    response = client_for(users[name]).get(f"{URL}{assignment.pk}/progress/")
+@pytest.mark.parametrize("report", ["progress", "grades"])
+@pytest.mark.parametrize("name", ["other_instructor", "other_course_student", "outsider"])
+def test_the_reports_of_another_course_are_a_404(assignment, users, name, report):
+    response = client_for(users[name]).get(f"{URL}{assignment.pk}/{report}/")
 
-    assert response.status_code == code
+    assert response.status_code == 404
+    assert response.data["detail"] == "No such assignment."
+
+
+@pytest.mark.parametrize("report", ["progress", "grades"])
+def test_the_reports_of_a_missing_assignment_are_a_404(assignment, instructor, report):
+    response = client_for(instructor).get(f"{URL}{assignment.pk + 1000}/{report}/")
+
+    assert response.status_code == 404
     assert response.data["detail"] == "No such assignment."
 
 
