@@ -12,6 +12,7 @@ A seed's data is recognised by its names: users ``s<seed>-c<NNN>-…`` and cours
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import math
@@ -72,11 +73,13 @@ from annotations.models.moderated import ModerationState
 from annotations.models.moderation import Action, FlagReason, FlagStatus, ItemStatus
 from annotations.services.notifications import (
     CHALLENGE_RESOLVED,
+    EVENT_DECIDED,
     FLAG_NEWS,
     LINK_DECIDED,
     MODERATION_NEWS,
     REPLIED,
 )
+from timeline.dates import Precision
 from timeline.models import Event
 
 PASSWORD = "scale-password"
@@ -168,6 +171,35 @@ FIRST_NAMES = (
     "Aigerim", "Dmitri", "Mei", "Arjun", "Sara", "Timur", "Lena", "Omar", "Yuki", "Jonas", "Aliya",
     "Pavel", "Hana", "Ravi", "Nodira", "Felix", "Zarina", "Ivan", "Lucia", "Bakhyt",
 )  # fmt: skip
+# Events students propose: a title (its place, when it has one, is {city}) and the event's type.
+PROPOSED_EVENTS = (
+    ("SCO summit in {city}", Event.Type.SUMMIT),
+    ("Meeting of the foreign ministers in {city}", Event.Type.MINISTERIAL),
+    ("Meeting of the defence ministers in {city}", Event.Type.MINISTERIAL),
+    ("Border agreement between China and {country}", Event.Type.AGREEMENT),
+    ("Agreement on {topic} signed in {city}", Event.Type.AGREEMENT),
+    ("{country} applies to join the SCO", Event.Type.ACCESSION),
+    ("Talks on {topic} in {city}", Event.Type.NEGOTIATION),
+    ("RATS adopts a programme on {topic}", Event.Type.POLICY),
+    ("Attack on a border post near {city}", Event.Type.ATTACK),
+    ("Border clashes near {city}", Event.Type.CONFLICT),
+    ("Joint statement on {topic}", Event.Type.STATEMENT),
+    ("Joint exercise near {city}", Event.Type.OTHER),
+)
+CITIES = (
+    "Shanghai", "Moscow", "Almaty", "Bishkek", "Dushanbe", "Astana", "Tashkent", "Beijing", "Yekaterinburg",
+    "Ufa", "Qingdao", "Samarkand", "New Delhi", "Islamabad",
+)  # fmt: skip
+COUNTRIES = (
+    "Kazakhstan", "Kyrgyzstan", "Tajikistan", "Uzbekistan", "India", "Pakistan", "Iran", "Belarus",
+    "Mongolia", "Afghanistan",
+)  # fmt: skip
+EVENT_NOTES = (
+    "The reading mentions {a} but not this event.",
+    "Background to the reading's account of {a}.",
+    "The source dates this precisely; the reading is vaguer about {a}.",
+    "Shows how {a} shaped {b}.",
+)
 
 
 # -- what to make ----------------------------------------------------------------------------
@@ -197,6 +229,10 @@ class Plan:
     def students_in(self, course: int) -> int:
         """How many students course ``course`` (0-based) has."""
         return self.big_course_students if course == 0 else self.students
+
+    def event_proposals_in(self, course: int) -> int:
+        """How many events the students of course ``course`` (0-based) propose."""
+        return max(2, self.students_in(course) // 10)
 
     @property
     def student_count(self) -> int:
@@ -229,6 +265,7 @@ class Plan:
             "annotations": self.annotations,
             "challenges": self.challenges,
             "posts": self.posts,
+            "event proposals": sum(self.event_proposals_in(c) for c in range(self.courses)),
             "assignments": self.courses * 2,
             "grades": 2 * self.big_course_students if self.courses else 0,
         }
@@ -493,12 +530,11 @@ class Sink:
 WRITTEN: tuple[type[models.Model], ...] = (
     Course, CourseGroup, Membership, Source, Tag, Annotation, Annotation.tags.through, AnnotationReply,
     Challenge, ChallengeSource, ChallengeResponse, Thread, Post, ModerationItem, Flag, LinkProposal,
-    Assignment, Assignment.sections.through, Grade, Notification,
+    EventProposal, Assignment, Assignment.sections.through, Grade, Notification,
 )  # fmt: skip
 # Every table the generator writes or ``delete_seed`` deletes from (besides the users').
 TOUCHED: tuple[type[models.Model], ...] = (
-    *WRITTEN, Reaction, PostRevision, ThreadVisit, Extension, EventProposal, Post.mentions.through,
-    Assignment.claims.through,
+    *WRITTEN, Reaction, PostRevision, ThreadVisit, Extension, Post.mentions.through, Assignment.claims.through,
 )  # fmt: skip
 
 
@@ -705,6 +741,7 @@ class Generator:
         self.threads_and_posts()
         self.moderation()
         self.link_proposals()
+        self.event_proposals()
         self.assignments()
         self.write_notifications()
         self.sink.end_bulk_load()
@@ -1423,6 +1460,68 @@ class Generator:
              "decided_at", "created_at"],
             rows,
         )  # fmt: skip
+
+    def event_proposals(self) -> None:
+        """Events proposed by the students of each course, each citing a source of the reading
+        or of the course, as ``services.links.event_propose`` takes them; some decided by staff.
+
+        Accepted proposals point at no event: ``event_decide`` would add one to the timeline,
+        which every course shares, and a seed's data stays inside its own courses.
+        """
+        rng, reading = self.rng, self.reading
+        rows = []
+        for info in self.courses:
+            authors = info.students or [info.instructor]
+            citable = info.sources + reading.reading_sources
+            review_url = reverse("links:review", kwargs={"pk": info.id})
+            for _ in range(self.plan.event_proposals_in(info.index)):
+                template, kind = rng.choice(PROPOSED_EVENTS)
+                city = rng.choice(CITIES)
+                title = template.format(city=city, country=rng.choice(COUNTRIES), topic=rng.choice(TOPICS))
+                date, precision, end_date, end_precision = self._event_dates()
+                proposer, created = rng.choice(authors), self._when()
+                status = rng.choices(ProposalStatus.values, (50, 30, 20))[0]
+                decided_by = decided_at = None
+                feedback = ""
+                if status != ProposalStatus.PROPOSED:
+                    decided_by, decided_at = rng.choice(info.staff), self._when(created, 7 * 24 * 3600)
+                    feedback = rng.choice(FEEDBACK) if rng.random() < 0.5 else ""
+                    self._notify(
+                        proposer, NotificationKind.LINK_DECIDED, decided_by, info.id,
+                        EVENT_DECIDED[status], {"event": title}, review_url, decided_at,
+                    )  # fmt: skip
+                description = self._phrase(rng.choice(EVENT_NOTES)) if rng.random() < 0.6 else ""
+                rows.append((
+                    info.id, proposer, title, date, precision, end_date, end_precision,
+                    city if "{city}" in template else "", kind, description, rng.choice(citable), status,
+                    feedback, decided_by, decided_at, created,
+                ))  # fmt: skip
+        self.sink.write(
+            "event proposals", EventProposal,
+            ["course", "proposer", "title", "date", "precision", "end_date", "end_precision", "place", "type",
+             "description", "source", "status", "feedback", "decided_by", "decided_at", "created_at"],
+            rows,
+        )  # fmt: skip
+
+    def _event_dates(self) -> tuple[dt.date, str, dt.date | None, str]:
+        """A date in the reading's years at a drawn precision, stored as ``PartialDate`` stores it
+        (the first day of its month or year), and sometimes an end in a later day or month."""
+        rng = self.rng
+        year, month = rng.randint(1996, 2024), rng.randint(1, 12)
+        precision = rng.choices([Precision.DAY, Precision.MONTH, Precision.YEAR], (60, 25, 15))[0]
+        if precision == Precision.YEAR:
+            return dt.date(year, 1, 1), precision, None, ""
+        if precision == Precision.MONTH:
+            date = dt.date(year, month, 1)
+            if rng.random() < 0.25:
+                years, end_month = divmod(month - 1 + rng.randint(1, 3), 12)
+                return date, precision, dt.date(year + years, end_month + 1, 1), Precision.MONTH
+            return date, precision, None, ""
+        date = dt.date(year, month, rng.randint(1, calendar.monthrange(year, month)[1]))
+        if rng.random() < 0.25:
+            # A summit or a round of talks lasting a few days.
+            return date, precision, date + dt.timedelta(days=rng.randint(1, 4)), Precision.DAY
+        return date, precision, None, ""
 
     def assignments(self) -> None:
         rng, reading = self.rng, self.reading

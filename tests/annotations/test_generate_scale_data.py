@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q
+from django.urls import reverse
 
 from annotations.models import (
     Annotation,
@@ -19,21 +21,27 @@ from annotations.models import (
     Course,
     CourseGroup,
     Document,
+    EventProposal,
     Flag,
     Grade,
     Membership,
     ModerationItem,
+    Notification,
     Post,
     Source,
     Tag,
     Thread,
 )
 from annotations.models.annotation import Visibility
-from annotations.models.challenges import Stance
+from annotations.models.challenges import ProposalStatus, Stance
+from annotations.models.courses import Role
+from annotations.models.discussion import NotificationKind
 from annotations.models.moderated import ModerationState
 from annotations.models.moderation import Action, FlagStatus, ItemStatus
 from annotations.scale_data import CONTEXT, PASSWORD, Plan, Sink
-from annotations.selectors import visible_annotations
+from annotations.selectors import sources_for_proposal, visible_annotations
+from annotations.services import links
+from annotations.services.notifications import EVENT_DECIDED
 
 SMALL = {
     "courses": 3,
@@ -63,6 +71,7 @@ def counts(seed: int = 1) -> dict[str, int]:
         "annotations": Annotation.objects.filter(course__in=courses).count(),
         "challenges": Challenge.objects.filter(course__in=courses).count(),
         "posts": Post.objects.filter(thread__course__in=courses).count(),
+        "event proposals": EventProposal.objects.filter(course__in=courses).count(),
         "assignments": Assignment.objects.filter(course__in=courses).count(),
         "grades": Grade.objects.filter(assignment__course__in=courses).count(),
     }
@@ -84,10 +93,12 @@ def test_it_creates_the_rows_the_options_ask_for(generated):
         "annotations": 300,
         "challenges": 60,
         "posts": 120,
+        "event proposals": 3 * 2,
         "assignments": 6,
         "grades": 20,
     }
     assert "annotations" in generated
+    assert re.search(r"^  event proposals +6$", generated, re.MULTILINE)
     assert "Elapsed" in generated
 
 
@@ -182,6 +193,93 @@ def test_the_review_queue_matches_the_state_of_the_work(generated):
     assert hidden.count() == items.filter(annotation__in=hidden).count()
 
 
+def test_a_big_course_has_an_event_proposal_per_ten_students(paper):
+    generate(courses=2, big_course_students=45)
+    proposed = dict(
+        EventProposal.objects.filter(course__title__startswith="Scale 1 ")
+        .values_list("course__title")
+        .annotate(n=Count("pk"))
+    )
+    assert proposed == {"Scale 1 · course 001": 4, "Scale 1 · course 002": 2}
+
+
+@pytest.fixture
+def proposing(paper) -> str:
+    """Courses big enough to propose events in every status (6, 3 and 3 proposals)."""
+    return generate(students=30, big_course_students=60)
+
+
+def _event_proposals() -> list[EventProposal]:
+    return list(
+        EventProposal.objects.filter(course__title__startswith="Scale 1 ")
+        .select_related("course", "proposer", "source", "decided_by")
+        .order_by("pk")
+    )
+
+
+def test_event_proposals_come_from_students_citing_what_they_may_cite(proposing):
+    proposals = _event_proposals()
+    assert {p.course.title for p in proposals} == {f"Scale 1 · course {n:03d}" for n in (1, 2, 3)}
+    for proposal in proposals:
+        assert Membership.objects.filter(
+            course=proposal.course, user=proposal.proposer, role=Role.STUDENT
+        ).exists()
+        assert sources_for_proposal(proposal.proposer, proposal.course).filter(pk=proposal.source_id).exists()
+        assert proposal.title
+        assert 1996 <= proposal.date.year <= 2024
+        if proposal.end_date is None:
+            assert proposal.end_precision == ""
+        else:
+            assert proposal.end_date > proposal.date
+        # As the service stores a partial date: the first day of its month or year.
+        if proposal.precision == "month":
+            assert proposal.date.day == 1
+        if proposal.precision == "year":
+            assert (proposal.date.month, proposal.date.day) == (1, 1)
+
+
+def test_decided_event_proposals_are_decided_by_staff_who_tell_the_proposer(proposing):
+    proposals = _event_proposals()
+    assert {p.status for p in proposals} == set(ProposalStatus.values)
+    for proposal in proposals:
+        if proposal.status == ProposalStatus.PROPOSED:
+            assert (proposal.decided_by, proposal.decided_at, proposal.feedback) == (None, None, "")
+            continue
+        assert Membership.objects.filter(
+            course=proposal.course, user=proposal.decided_by, role__in=[Role.TA, Role.INSTRUCTOR]
+        ).exists()
+        assert proposal.decided_at > proposal.created_at
+        # The synthetic data adds nothing to the timeline every course shares.
+        assert proposal.event is None
+        news = Notification.objects.get(
+            recipient=proposal.proposer, created_at=proposal.decided_at, params={"event": proposal.title}
+        )
+        assert (news.kind, news.actor, news.course) == (
+            NotificationKind.LINK_DECIDED,
+            proposal.decided_by,
+            proposal.course,
+        )
+        assert news.message == EVENT_DECIDED[proposal.status]
+        assert news.text == EVENT_DECIDED[proposal.status] % {"event": proposal.title}
+        assert news.url == reverse("links:review", kwargs={"pk": proposal.course_id})
+
+
+def test_a_generated_decision_notifies_as_the_service_does(proposing):
+    made = Notification.objects.filter(
+        course__title__startswith="Scale 1 ",
+        course__event_proposals__status=ProposalStatus.PROPOSED,
+        message=EVENT_DECIDED[ProposalStatus.ACCEPTED],
+    ).first()
+    proposal = EventProposal.objects.filter(course=made.course, status=ProposalStatus.PROPOSED).first()
+    decider = Membership.objects.get(course=made.course, role=Role.TA).user
+    links.event_decide(user=decider, proposal=proposal, accept=True)
+    real = Notification.objects.get(
+        recipient=proposal.proposer, actor=decider, course=proposal.course, params={"event": proposal.title}
+    )
+    fields = ("kind", "course", "message", "url")
+    assert [getattr(real, name) for name in fields] == [getattr(made, name) for name in fields]
+
+
 def test_a_student_of_course_two_sees_none_of_course_ones_work(generated):
     student = get_user_model().objects.get(username="s1-c002-u0001")
     visible = visible_annotations(student)
@@ -228,6 +326,22 @@ def test_replace_regenerates_the_same_counts(generated):
     connection.check_constraints()
 
 
+def _proposed_events() -> list[tuple]:
+    return [
+        (p.course.title, p.proposer.username, p.title, p.date, p.source.key, p.status, p.decided_at)
+        for p in _event_proposals()
+    ]
+
+
+def test_replace_regenerates_the_same_event_proposals_and_only_those(generated):
+    before = _proposed_events()
+    old_ids = {p.pk for p in _event_proposals()}
+    generate(replace=True)
+    assert _proposed_events() == before
+    assert EventProposal.objects.count() == len(old_ids)
+    assert not EventProposal.objects.filter(pk__in=old_ids).exists()
+
+
 def test_replace_refuses_to_leave_rows_pointing_at_the_deleted_seed(generated):
     # The audit log is append-only: an entry about a course of the seed keeps the seed.
     AuditEntry.objects.create(
@@ -248,6 +362,7 @@ def test_a_dry_run_writes_nothing(paper):
     out = generate(dry_run=True)
     assert "Would create seed 1" in out
     assert "annotations" in out
+    assert re.search(r"^  event proposals +6$", out, re.MULTILINE)
     assert counts() == dict.fromkeys(counts(), 0)
 
 

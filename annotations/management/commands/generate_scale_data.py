@@ -2,7 +2,7 @@
 
 Courses on the loaded paper with their instructors, TAs, students and groups; annotations
 anchored on real spans, challenges citing sources, threads and posts, the review queue,
-link proposals, notifications, assignments and grades — as the app's services would have
+link and event proposals, notifications, assignments and grades — as the app's services would have
 written them, in one transaction. Idempotent per seed; ``--replace`` regenerates a seed.
 """
 
