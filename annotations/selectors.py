@@ -1008,30 +1008,31 @@ def assignment_list(user):
 
 def assignment_for_user(user, pk: int | str):
     """One assignment of a course the user may see; missing and forbidden are the same 404."""
-    from annotations.models import Assignment
-
-    try:
-        return assignment_list(user).get(pk=int(pk))
-    except (Assignment.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such assignment.") from None
+    return _assignment_or_404(assignment_list(user), pk)
 
 
 def assignment_for_report(user, pk: int | str):
     """``assignment_for_user`` for the progress and grades reports: with its course and the
     ids of its chosen sections and claims, all its scope needs (not the reading, nor the
     sections and claims themselves in their reading order)."""
-    from annotations.models import Assignment, Section
+    from annotations.models import Section
+
+    assignments = (
+        visible_assignments(user)
+        .select_related("course")
+        .prefetch_related(
+            Prefetch("sections", queryset=Section.objects.only("pk").order_by()),
+            Prefetch("claims", queryset=Claim.objects.only("pk").order_by()),
+        )
+    )
+    return _assignment_or_404(assignments, pk)
+
+
+def _assignment_or_404(assignments: QuerySet, pk: int | str):
+    from annotations.models import Assignment
 
     try:
-        return (
-            visible_assignments(user)
-            .select_related("course")
-            .prefetch_related(
-                Prefetch("sections", queryset=Section.objects.only("pk").order_by()),
-                Prefetch("claims", queryset=Claim.objects.only("pk").order_by()),
-            )
-            .get(pk=int(pk))
-        )
+        return assignments.get(pk=int(pk))
     except (Assignment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such assignment.") from None
 

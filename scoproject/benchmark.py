@@ -554,6 +554,7 @@ def machine_speed(loop: int | None = None) -> dict[str, Any]:
 
 
 def speed_line(speed: dict[str, Any]) -> str:
+    """``machine_speed``'s reading as the line printed above the table."""
     return f"machine: {speed['loop']} in {speed['seconds']:.2f} s ({speed['python']}, {speed['cores']} cores)"
 
 
