@@ -1413,6 +1413,23 @@ class Generator:
         text = "Not about the reading at all." if reason == FlagReason.OTHER else ""
         return (item, flagger, reason, text, status, at, closed)
 
+    def _decision(
+        self, info: CourseInfo, proposer: int, created: dt.datetime, messages: dict, params: dict, url: str
+    ) -> tuple[str, int | None, dt.datetime | None, str]:
+        """A proposal's status (half still proposed), and for a decided one who decided it,
+        when, with what feedback; its proposer is told as the services tell them."""
+        rng = self.rng
+        status = rng.choices(ProposalStatus.values, (50, 30, 20))[0]
+        if status == ProposalStatus.PROPOSED:
+            return status, None, None, ""
+        decided_by, decided_at = rng.choice(info.staff), self._when(created, 7 * 24 * 3600)
+        feedback = rng.choice(FEEDBACK) if rng.random() < 0.5 else ""
+        self._notify(
+            proposer, NotificationKind.LINK_DECIDED, decided_by, info.id, messages[status], params, url,
+            decided_at,
+        )  # fmt: skip
+        return status, decided_by, decided_at, feedback
+
     def link_proposals(self) -> None:
         rng, reading = self.rng, self.reading
         rows = []
@@ -1427,17 +1444,10 @@ class Generator:
                     reading.events[pair % len(reading.events)],
                 )
                 proposer, created = rng.choice(authors), self._when()
-                status = rng.choices(ProposalStatus.values, (50, 30, 20))[0]
-                decided_by = decided_at = None
-                feedback = ""
-                if status != ProposalStatus.PROPOSED:
-                    decided_by, decided_at = rng.choice(info.staff), self._when(created, 7 * 24 * 3600)
-                    feedback = rng.choice(FEEDBACK) if rng.random() < 0.5 else ""
-                    self._notify(
-                        proposer, NotificationKind.LINK_DECIDED, decided_by, info.id,
-                        LINK_DECIDED[status], {"claim": key, "event": event_title},
-                        reverse("links:claim", kwargs={"pk": info.id, "key": key}), decided_at,
-                    )  # fmt: skip
+                status, decided_by, decided_at, feedback = self._decision(
+                    info, proposer, created, LINK_DECIDED, {"claim": key, "event": event_title},
+                    reverse("links:claim", kwargs={"pk": info.id, "key": key}),
+                )  # fmt: skip
                 note = self._phrase(rng.choice(SECOND)) if rng.random() < 0.6 else ""
                 rows.append(
                     (
@@ -1480,16 +1490,9 @@ class Generator:
                 title = template.format(city=city, country=rng.choice(COUNTRIES), topic=rng.choice(TOPICS))
                 date, precision, end_date, end_precision = self._event_dates()
                 proposer, created = rng.choice(authors), self._when()
-                status = rng.choices(ProposalStatus.values, (50, 30, 20))[0]
-                decided_by = decided_at = None
-                feedback = ""
-                if status != ProposalStatus.PROPOSED:
-                    decided_by, decided_at = rng.choice(info.staff), self._when(created, 7 * 24 * 3600)
-                    feedback = rng.choice(FEEDBACK) if rng.random() < 0.5 else ""
-                    self._notify(
-                        proposer, NotificationKind.LINK_DECIDED, decided_by, info.id,
-                        EVENT_DECIDED[status], {"event": title}, review_url, decided_at,
-                    )  # fmt: skip
+                status, decided_by, decided_at, feedback = self._decision(
+                    info, proposer, created, EVENT_DECIDED, {"event": title}, review_url
+                )
                 description = self._phrase(rng.choice(EVENT_NOTES)) if rng.random() < 0.6 else ""
                 rows.append((
                     info.id, proposer, title, date, precision, end_date, end_precision,
