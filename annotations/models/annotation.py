@@ -66,6 +66,8 @@ class Annotation(Moderated):
         on_delete=models.PROTECT,
         related_name="annotations",
         verbose_name=_("author"),
+        # Indexed by annotation_author_course_idx and annotation_author_idx, which lead with it.
+        db_index=False,
     )
     group = models.ForeignKey(
         CourseGroup,
@@ -135,6 +137,9 @@ class Annotation(Moderated):
             models.Index(fields=["course", "visibility"], name="annotation_course_vis_idx"),
             models.Index(fields=["course", "paragraph"], name="annotation_course_para_idx"),
             models.Index(fields=["author", "created_at"], name="annotation_author_idx"),
+            # A member's own notes in a course (the visibility rule's "or the author"), found
+            # without a scan of the course's notes to intersect them with.
+            models.Index(fields=["author", "course"], name="annotation_author_course_idx"),
             models.Index(fields=["created_at"], name="annotation_created_idx"),
             # A course's list, newest first, and its keyset pages (the API's default order).
             models.Index(fields=["course", "-created_at", "-id"], name="annotation_course_new_idx"),
@@ -143,9 +148,11 @@ class Annotation(Moderated):
                 fields=["course", "paragraph_anchor", "start", "created_at", "id"],
                 name="annotation_course_read_idx",
             ),
-            # A paragraph's newest notes and their capped count, for the course's reading.
+            # A paragraph's newest notes and their capped count, for the course's reading,
+            # with every column the visibility rule reads: both come from the index alone.
             models.Index(
                 fields=["course", "paragraph_anchor", "-created_at", "-id"],
+                include=["author", "visibility", "moderation", "group", "deleted_at", "paragraph"],
                 name="annotation_para_new_idx",
             ),
             # The notes that count toward an assignment (annotations.grading), a course's by
