@@ -23,7 +23,9 @@ from functools import cache
 
 import django
 from django.core.cache import cache as fragment_cache
+from django.db import connections
 from django.db.models import Model
+from django.forms import ModelChoiceField
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.utils import timezone
@@ -370,6 +372,7 @@ def render_claim_cards(request, course, rows: list) -> list[SafeString]:
 def form_inputs(form) -> tuple:
     """Everything a form renders: each field's name, label, help, widget and its options
     (read afresh: a new section or source is a new option), and the value it shows."""
+    digests = _option_digests(form)
     return tuple(
         (
             name,
@@ -377,13 +380,42 @@ def form_inputs(form) -> tuple:
             str(field.help_text),
             type(field.widget).__name__,
             repr(field.widget.attrs),
-            tuple((str(value), str(label)) for value, label in field.choices)
+            digests[name]
+            if name in digests
+            else tuple((str(value), str(label)) for value, label in field.choices)
             if hasattr(field, "choices")
             else (),
             repr(form[name].value()),
         )
         for name, field in form.fields.items()
     )
+
+
+def _option_digests(form) -> dict[str, tuple]:
+    """PostgreSQL: for each field of ``form`` whose options are rows of a table (a section,
+    an actor, an event, a source), a digest of every column of those rows, all in one query.
+    Each option's value and label come from its own row (its key, its title, name or
+    citation), so a new, edited or removed row is a new digest, without building the rows
+    and their labels (four queries and 11 ms for the claims' filters at each request).
+    Elsewhere, and for other fields, the options themselves (``form_inputs``)."""
+    fields = {
+        name: field.queryset for name, field in form.fields.items() if isinstance(field, ModelChoiceField)
+    }
+    aliases = {queryset.db for queryset in fields.values()}
+    if len(aliases) != 1 or connections[alias := aliases.pop()].vendor != "postgresql":
+        return {}
+    parts, params = [], []
+    for queryset in fields.values():
+        sql, part_params = queryset.query.sql_with_params()
+        parts.append(f"(SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM ({sql}) AS t)")
+        params.extend(part_params)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        digests = cursor.fetchone()
+    return {
+        name: (queryset.model._meta.label, str(form.fields[name].empty_label), digest)
+        for (name, queryset), digest in zip(fields.items(), digests, strict=True)
+    }
 
 
 def render_filters(request, template: str, context: dict, forms: list) -> SafeString:

@@ -9,8 +9,11 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from annotations import fragments
 from annotations.models import Annotation
@@ -494,3 +497,53 @@ def test_the_claims_filters_show_each_request_its_own_values_and_errors(client, 
     assert '<option value="contested" selected>' not in blank
     assert "Select a valid choice" in wrong
     assert "Select a valid choice" not in page(client, url)
+
+
+def test_the_claims_filters_show_a_new_edited_or_removed_option_at_once(client, course, groupmate, paper):
+    from annotations.models import Source
+    from timeline.models import Actor, Event
+
+    url = reverse("challenges:claims", kwargs={"pk": course.pk})
+    client.force_login(groupmate)
+    event = Event.objects.order_by("date").first()
+    removed = Source.objects.filter(course__isnull=True).order_by("key").first()
+    before = page(client, url)
+    assert f'<option value="{event.key}">{escape(event)}</option>' in before
+    assert f'<option value="{removed.key}">' in before
+
+    # Written as a migration or the shell would, with no signal sent; one change at a time,
+    # as any change of the filters' options is a new key for the whole form.
+    Event.objects.filter(pk=event.pk).update(title="A summit renamed")
+    renamed = page(client, url)
+    Actor.objects.create(key="a-new-actor", name="A new actor", kind=Actor.Kind.PERSON)
+    added = page(client, url)
+    removed.delete()
+    after = page(client, url)
+
+    assert f'<option value="{event.key}">A summit renamed ({event.date_iso})</option>' in renamed
+    assert '<option value="a-new-actor">A new actor</option>' not in renamed
+    assert '<option value="a-new-actor">A new actor</option>' in added
+    assert f'<option value="{removed.key}">' in added
+    assert f'<option value="{removed.key}">' not in after
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Option digests are PostgreSQL's.")
+def test_the_claims_filters_read_their_options_in_one_query(course, paper):
+    from django.http import QueryDict
+
+    from annotations import selectors
+    from annotations.api.filters import ClaimFilter
+
+    form = ClaimFilter(QueryDict(), queryset=selectors.claims_of_course(course)).form
+    with CaptureQueriesContext(connection) as queries:
+        inputs = fragments.form_inputs(form)
+    options = {name: choices for name, _, _, _, _, choices, _ in inputs}
+
+    assert len(queries.captured_queries) == 1
+    # Options drawn from rows as a digest of those rows; fixed choices as they are.
+    assert options["section"][0] == "annotations.Section"
+    assert options["actor"][0] == "timeline.Actor"
+    assert options["event"][0] == "timeline.Event"
+    assert options["source"][0] == "annotations.Source"
+    assert all(len(options[name][2]) == 32 for name in ("section", "actor", "event", "source"))
+    assert ("factual", "factual") in options["kind"]
