@@ -371,7 +371,8 @@ def render_claim_cards(request, course, rows: list) -> list[SafeString]:
 
 def form_inputs(form) -> tuple:
     """Everything a form renders: each field's name, label, help, widget and its options
-    (read afresh: a new section or source is a new option), and the value it shows."""
+    (read afresh, or a digest of the rows they are drawn from: a new section or source is a
+    new option), and the value it shows."""
     digests = _option_digests(form)
     return tuple(
         (
