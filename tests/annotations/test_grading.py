@@ -20,6 +20,7 @@ from annotations.services import challenges as challenge_services
 from annotations.services import links as link_services
 from annotations.services import threads as thread_services
 from tests.factories import AssignmentFactory, EventFactory, MembershipFactory, UserFactory
+from tests.helpers import plan_with_only
 
 pytestmark = pytest.mark.django_db
 
@@ -564,22 +565,6 @@ def test_the_class_counts_notes_from_the_counted_index_alone(task, course, autho
     rows = counter.queries({author.pk: author.pk}, Membership.objects.filter(course=course).values("user_id"))
     [(kind, tally)] = rows
     sql, params = tally.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # On a table of a few rows, never vacuumed, the planner prices every index alike and
-        # picks among them by its statistics of the moment. Leave it the counted index alone
-        # among the notes' own (dropped inside the test's transaction, which rolls back) and
-        # no reading of the whole table: the plan then shows whether that index can answer
-        # the count by itself (an index-only scan) or must read rows.
-        cursor.execute(
-            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid = 'annotations_annotation'::regclass AND i.relname <> 'annotation_counted_idx' "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
-        )
-        for (index,) in cursor.fetchall():
-            cursor.execute(f'DROP INDEX "{index}"')
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_with_only("annotation_counted_idx", sql, params)
     assert kind == "annotations"
     assert "Index Only Scan using annotation_counted_idx" in plan, plan

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from annotations import selectors
 from annotations.models.annotation import Annotation, Visibility
 from tests.factories import AnnotationFactory
+from tests.helpers import plan_with_only
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="The indexes are read by PostgreSQL's planner."
@@ -32,27 +33,6 @@ def _reading_sql(user, course) -> str:
     return sql
 
 
-def _plan(sql: str, *, keep: str) -> str:
-    """``sql``'s plan with the notes' indexes other than ``keep`` (and those of constraints)
-    dropped inside the test's transaction, which rolls back, and no reading of the whole
-    table: on a table of a few rows, never vacuumed, the planner otherwise picks among
-    indexes by its statistics of the moment. What it can still do shows what these indexes
-    can answer by themselves."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid = 'annotations_annotation'::regclass "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
-        )
-        for (index,) in cursor.fetchall():
-            if index != keep:
-                cursor.execute(f'DROP INDEX "{index}"')
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute(f"EXPLAIN {sql}")
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 @pytest.fixture
 def notes(course, author, groupmate, group_a, other_group_student):
     AnnotationFactory(course=course, author=author)
@@ -63,7 +43,7 @@ def notes(course, author, groupmate, group_a, other_group_student):
 
 @pytest.mark.django_db
 def test_a_paragraphs_notes_and_their_count_come_from_its_index_alone(notes, course, author):
-    plan = _plan(_reading_sql(author, course), keep="annotation_para_new_idx")
+    plan = plan_with_only("annotation_para_new_idx", _reading_sql(author, course))
     # The count, the newest notes of each paragraph and the member's own: every scan of the
     # notes reads the index alone, none a row of the table.
     scans = [line for line in plan.splitlines() if " on annotations_annotation " in line]
