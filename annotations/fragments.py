@@ -381,15 +381,18 @@ def form_inputs(form) -> tuple:
             str(field.help_text),
             type(field.widget).__name__,
             repr(field.widget.attrs),
-            digests[name]
-            if name in digests
-            else tuple((str(value), str(label)) for value, label in field.choices)
-            if hasattr(field, "choices")
-            else (),
+            digests.get(name) or _options(field),
             repr(form[name].value()),
         )
         for name, field in form.fields.items()
     )
+
+
+def _options(field) -> tuple:
+    """A field's options as it renders them (none for a field without a choice)."""
+    if not hasattr(field, "choices"):
+        return ()
+    return tuple((str(value), str(label)) for value, label in field.choices)
 
 
 def _option_digests(form) -> dict[str, tuple]:

@@ -1104,14 +1104,17 @@ def queue_item_rows(ids) -> QuerySet:
     return _with_queue_extras(ModerationItem.objects.filter(pk__in=ids))
 
 
+# What a queue item shows besides itself: its course and people, and its work (one of them).
+_QUEUE_PEOPLE = ["course", "author", "last_action_by"]
+_QUEUE_WORK = ["annotation", "post__thread", "challenge__claim", "source"]
+
+
 def _with_queue_extras(items: QuerySet) -> QuerySet:
     """Queue ``items`` with their work, people and flags (with their flaggers)."""
     from annotations.models import Flag
 
     flags = Flag.objects.select_related("flagger").order_by("created_at", "pk")
-    return items.select_related(
-        "course", "author", "last_action_by", "annotation", "post__thread", "challenge__claim", "source"
-    ).prefetch_related(Prefetch("flags", flags))
+    return items.select_related(*_QUEUE_PEOPLE, *_QUEUE_WORK).prefetch_related(Prefetch("flags", flags))
 
 
 def flags_for_user(user):
@@ -1161,8 +1164,7 @@ def moderation_item_for(user, pk):
     # work, which comes by primary key in a query of its kind rather than from four outer
     # joins: with the rest they cost PostgreSQL's planner 11 ms at a million notes.
     one = _with_queue_extras(ModerationItem.objects.filter(pk=item.pk))
-    work = ["annotation", "post__thread", "challenge__claim", "source"]
-    return lean_joins(one, ["course", "author", "last_action_by"], work).get()
+    return lean_joins(one, _QUEUE_PEOPLE, _QUEUE_WORK).get()
 
 
 def course_has_work(course: Course) -> bool:
