@@ -21,8 +21,8 @@ from annotations import selectors
 from annotations.anchoring import anchor
 from annotations.api import w3c
 from annotations.api.filters import IdFilter
+from annotations.api.lean import LeanListSerializer, detail_urls, iso_datetime, prefetched
 from annotations.api.moderation import ModeratedFields
-from annotations.api.serializers import LeanListSerializer, detail_urls, iso_datetime, prefetched
 from annotations.api.threads import HelpfulSerializer
 from annotations.models import Annotation, AnnotationReply, Claim, Paragraph
 from annotations.models.annotation import Motivation, Visibility

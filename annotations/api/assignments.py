@@ -48,7 +48,7 @@ from rest_framework.response import Response
 
 from annotations import grading, permissions, selectors
 from annotations.api.filters import IdFilter
-from annotations.api.serializers import iso_datetime
+from annotations.api.lean import iso_datetime
 from annotations.models import Claim, Section
 from annotations.models.assignments import REQUIREMENTS, Assignment, Extension, Scoring, WorkMode
 from annotations.models.courses import Role

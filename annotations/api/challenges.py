@@ -30,8 +30,8 @@ from rest_framework.response import Response
 from annotations import selectors
 from annotations.api import w3c
 from annotations.api.filters import IdFilter
+from annotations.api.lean import LeanListSerializer, detail_urls, iso_datetime, prefetched
 from annotations.api.moderation import ModeratedFields
-from annotations.api.serializers import LeanListSerializer, detail_urls, iso_datetime, prefetched
 from annotations.models import Claim
 from annotations.models.annotation import Visibility
 from annotations.models.challenges import (

@@ -18,6 +18,7 @@ state: one stale item never undoes the others.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import django_filters
@@ -38,6 +39,7 @@ from rest_framework.response import Response
 from annotations import permissions as rules
 from annotations import selectors
 from annotations.api.filters import IdFilter
+from annotations.api.lean import LeanListSerializer, iso_datetime, prefetched
 from annotations.models import Post
 from annotations.models.moderated import ModerationState
 from annotations.models.moderation import (
@@ -119,6 +121,28 @@ class FlagSerializer(serializers.ModelSerializer):
             "created_at",
             "closed_at",
         ]
+        list_serializer_class = LeanListSerializer
+
+    def represent_rows(self, rows: Iterable[Flag]) -> list[dict]:
+        """What the fields give for each row (see ``LeanListSerializer``)."""
+        return [self.represent(flag) for flag in rows]
+
+    @staticmethod
+    def represent(flag: Flag) -> dict:
+        """What the fields give for ``flag``, without their machinery."""
+        item = flag.item
+        return {
+            "id": flag.id,
+            "course": item.course_id,
+            "kind": item.kind,
+            "target": target_name(item),
+            "flagger": flag.flagger.username,
+            "reason": flag.reason,
+            "text": flag.text,
+            "status": flag.status,
+            "created_at": iso_datetime(flag.created_at),
+            "closed_at": iso_datetime(flag.closed_at),
+        }
 
     def get_target(self, flag: Flag) -> str:
         return target_name(flag.item)
@@ -218,6 +242,34 @@ class QueueItemSerializer(serializers.ModelSerializer):
             "id", "course", "kind", "target", "author", "state", "reason", "excerpt", "flag_count", "flags",
             "status", "opened_at", "last_action", "last_action_by", "last_action_at", "version",
         ]  # fmt: skip
+        list_serializer_class = LeanListSerializer
+
+    def represent_rows(self, rows: Iterable[ModerationItem]) -> list[dict]:
+        """What the fields give for each row (see ``LeanListSerializer``)."""
+        represented = []
+        for item in rows:
+            work = item.target
+            represented.append(
+                {
+                    "id": item.id,
+                    "course": item.course_id,
+                    "kind": item.kind,
+                    "target": target_name(item),
+                    "author": self.get_author(item),
+                    "state": work.moderation,
+                    "reason": work.moderation_reason,
+                    "excerpt": item.excerpt(EXCERPT_LENGTH),
+                    "flag_count": item.flag_count,
+                    "flags": [FlagSerializer.represent(flag) for flag in prefetched(item, "flags")],
+                    "status": item.status,
+                    "opened_at": iso_datetime(item.opened_at),
+                    "last_action": item.last_action,
+                    "last_action_by": self.get_last_action_by(item),
+                    "last_action_at": iso_datetime(item.last_action_at),
+                    "version": item.version,
+                }
+            )
+        return represented
 
     def get_target(self, item: ModerationItem) -> str:
         return target_name(item)

@@ -19,8 +19,8 @@ from rest_framework.response import Response
 
 from annotations import selectors
 from annotations.api.filters import IdFilter
+from annotations.api.lean import LeanListSerializer, iso_datetime, prefetched
 from annotations.api.moderation import ModeratedFields
-from annotations.api.serializers import LeanListSerializer, iso_datetime, prefetched
 from annotations.models import Annotation, Challenge, Claim, CourseGroup, Post, Thread, ThreadVisit
 from annotations.services import threads as services
 from scoproject.pagination import CursorPagination

@@ -17,14 +17,18 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from annotations import selectors
 from annotations.api.annotations import AnnotationViewSet
 from annotations.api.challenges import ChallengeViewSet
-from annotations.api.serializers import LeanListSerializer, detail_urls, iso_datetime
+from annotations.api.lean import LeanListSerializer, detail_urls, iso_datetime
+from annotations.api.moderation import FlagViewSet, ModerationViewSet
 from annotations.api.threads import PostViewSet, ThreadViewSet
 from annotations.api.views import ClaimViewSet
 from annotations.models import AnnotationReply, Claim, Post, Tag
 from annotations.models.challenges import Challenge, ChallengeStatus, Stance
 from annotations.models.moderated import ModerationState
+from annotations.models.moderation import Action, FlagReason, ModerationItem
 from annotations.services import challenges as challenge_services
+from annotations.services import moderation as moderation_services
 from annotations.services import threads as thread_services
+from annotations.services.sources import source_add
 from annotations.services.threads import reaction_toggle
 from tests.factories import AnnotationFactory, SourceFactory
 
@@ -198,6 +202,76 @@ def test_claim_rows_are_what_the_fields_give(paper, reader):
     assert claims.filter(cites__isnull=False).exists()
     assert claims.filter(actors__isnull=False).exists()
     assert claims.filter(stated_date__isnull=False).exists()
+
+
+@pytest.fixture
+def varied_queue(course, author, groupmate, other_group_student, ta, instructor, varied_discussion, paper):
+    """An item of each kind of work: flagged once or by several, for a reason and for
+    "other" with its text; one hidden with a reason, one whose flags were dismissed (by
+    whom and when), a source's (named by its key) and a long note's (its excerpt cut)."""
+    note = AnnotationFactory(course=course, author=author, body="Long " * 80)
+    quote_only = AnnotationFactory(course=course, author=groupmate, body="")
+    claim = Claim.objects.filter(paragraph__document=paper).first()
+    challenge = challenge_services.challenge_create(
+        user=groupmate, course=course, claim=claim, stance=Stance.SUPPORTS, argument="Not so."
+    )
+    source, _ = source_add(user=author, course=course, kind="book", title="A flagged book", year=2001)
+    post = Post.objects.filter(thread__course=course, author=author, deleted_at__isnull=True).first()
+    flaggers = [groupmate, other_group_student]
+    for work in [note, quote_only, challenge, source, post]:
+        for number, flagger in enumerate(flaggers if work is not post else flaggers[:1]):
+            if flagger == moderation_services.author_of(work):
+                continue
+            other = number == 1
+            moderation_services.flag_create(
+                user=flagger,
+                target=work,
+                reason=FlagReason.OTHER if other else FlagReason.SPAM,
+                text="Off the reading" if other else "",
+            )
+    hidden = ModerationItem.objects.get(annotation=note)
+    moderation_services.moderate(
+        user=ta, item=hidden, action=Action.HIDE, reason="Not on topic", expected_version=hidden.version
+    )
+    dismissed = ModerationItem.objects.get(challenge=challenge)
+    moderation_services.moderate(
+        user=instructor, item=dismissed, action=Action.DISMISS, expected_version=dismissed.version
+    )
+
+
+def test_queue_rows_are_what_the_fields_give(varied_queue, request):
+    for name in ["ta", "instructor", "curator"]:
+        user = request.getfixturevalue(name)
+        assert _assert_lean_matches_fields(ModerationViewSet, user, "/api/v1/moderation/") == 5
+
+
+def test_the_queue_pages_rows_read_only_what_it_shows(varied_queue, ta, django_assert_num_queries):
+    # The page reads its items' shown columns only, and its flags as a list: the same as the
+    # fields give from the queue's full rows, with no query past the page's two.
+    view = _list_view(ModerationViewSet, ta, "/api/v1/moderation/")
+    queue = view.get_queryset()
+    ids = list(queue.values("pk"))
+    with django_assert_num_queries(2):
+        page = list(view.page_rows(ids).order_by("-flag_count", "opened_at", "pk"))
+        lean = view.get_serializer(page, many=True).data
+    # Of the people, their names only; of the work, what the excerpt and state are made of.
+    assert {"password", "email"} <= page[0].author.get_deferred_fields()
+    assert {"body_html", "created_at"} <= next(
+        item for item in page if item.kind == "annotation"
+    ).annotation.get_deferred_fields()
+    renderer = JSONRenderer()
+    assert renderer.render(lean) == renderer.render([view.get_serializer(item).data for item in queue])
+    kinds = {item["kind"] for item in lean}
+    assert kinds == {"annotation", "challenge", "source", "post"}
+    assert any(item["excerpt"].endswith("…") for item in lean)
+    assert any(item["last_action_by"] == "instructor" for item in lean)
+    assert any(flag["text"] == "Off the reading" for item in lean for flag in item["flags"])
+
+
+def test_flag_rows_are_what_the_fields_give(varied_queue, request):
+    for name, flags in [("ta", 7), ("groupmate", 3), ("other_group_student", 4), ("curator", 7)]:
+        user = request.getfixturevalue(name)
+        assert _assert_lean_matches_fields(FlagViewSet, user, "/api/v1/flags/") == flags
 
 
 def paper_claims(paper) -> int:
