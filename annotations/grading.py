@@ -104,14 +104,21 @@ class Scope:
     def __init__(self, assignment: Assignment) -> None:
         self.assignment = assignment
         self.reading_id = assignment.course.reading_id
-        self.chosen_section_ids = frozenset(section.pk for section in assignment.sections.all())
-        self.chosen_claim_ids = frozenset(claim.pk for claim in assignment.claims.all())
+        # Read with the assignment when it was read for a report (``selectors.assignment_for_report``).
+        found = assignment.__dict__
+        sections, claims = found.get("chosen_section_ids"), found.get("chosen_claim_ids")
+        if sections is None or claims is None:
+            sections = [section.pk for section in assignment.sections.all()]
+            claims = [claim.pk for claim in assignment.claims.all()]
+        self.chosen_section_ids, self.chosen_claim_ids = frozenset(sections), frozenset(claims)
         self.whole = not self.chosen_section_ids and not self.chosen_claim_ids
 
     @cached_property
     def _ids(self) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
         """``(section_ids, claim_ids, paragraph_ids)``: read again only when the reading changed."""
-        stamp = Document.objects.filter(pk=self.reading_id).values_list("updated_at", flat=True).first()
+        stamp = self.assignment.__dict__.get("reading_stamp")
+        if stamp is None:
+            stamp = Document.objects.filter(pk=self.reading_id).values_list("updated_at", flat=True).first()
         key = (self.reading_id, stamp, self.chosen_section_ids, self.chosen_claim_ids)
         found = _SCOPE_IDS.get(key)
         if found is None:

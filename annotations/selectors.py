@@ -1019,20 +1019,42 @@ def assignment_for_user(user, pk: int | str):
 
 
 def assignment_for_report(user, pk: int | str):
-    """``assignment_for_user`` for the progress and grades reports: with its course and the
-    ids of its chosen sections and claims, all its scope needs (not the reading, nor the
-    sections and claims themselves in their reading order)."""
-    from annotations.models import Section
+    """``assignment_for_user`` for the progress and grades reports: with its course and all
+    its scope needs — the reading's stamp (``reading_stamp``) and the ids of its chosen
+    sections and claims (not the reading, nor those sections and claims themselves).
+
+    On PostgreSQL in one query (the ids as arrays, ``chosen_section_ids`` and
+    ``chosen_claim_ids``); elsewhere the ids come in a query each."""
+    from annotations.models import Assignment, Section
 
     assignments = (
         visible_assignments(user)
         .select_related("course")
-        .prefetch_related(
+        .annotate(reading_stamp=F("course__reading__updated_at"))
+    )
+    if connections[assignments.db].vendor == "postgresql":
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        chosen = {
+            "chosen_section_ids": Assignment.sections.through.objects.values("section_id"),
+            "chosen_claim_ids": Assignment.claims.through.objects.values("claim_id"),
+        }
+        return _assignment_or_404(
+            assignments.annotate(
+                **{
+                    name: ArraySubquery(through.filter(assignment_id=OuterRef("pk")).order_by())
+                    for name, through in chosen.items()
+                }
+            ),
+            pk,
+        )
+    return _assignment_or_404(
+        assignments.prefetch_related(
             Prefetch("sections", queryset=Section.objects.only("pk").order_by()),
             Prefetch("claims", queryset=Claim.objects.only("pk").order_by()),
-        )
+        ),
+        pk,
     )
-    return _assignment_or_404(assignments, pk)
 
 
 def _assignment_or_404(assignments: QuerySet, pk: int | str):

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from annotations import grading
+from annotations import grading, selectors
 from annotations.models import Claim, Membership, Paragraph, Section, Source
 from annotations.models.annotation import Visibility
 from annotations.models.assignments import Assignment, Extension, Grade, Scoring, WorkMode
@@ -179,6 +179,40 @@ def test_a_scope_reads_its_ids_once_per_version_of_the_reading(task, paper):
     assert after.section_ids == before[0] | {sub.pk}
     assert after.paragraph_ids == before[2] | {para.pk}
     assert after.claim_ids == before[1] | {claim.pk}
+
+
+def test_a_reports_assignment_brings_its_scope_in_the_same_query(task, instructor, paper):
+    """Read for a report, the assignment carries the reading's stamp and its chosen sections
+    and claims (on PostgreSQL in its own query, elsewhere a query each for the two choices):
+    its scope is the one the assignment alone gives, with no further query once the ids are
+    kept, and a change of the reading is still seen."""
+    chosen_section = Section.objects.get(key__startswith="common-interests")
+    chosen_claim = Claim.objects.filter(paragraph__document=paper, paragraph__section__key="introduction")[0]
+    task.sections.set([chosen_section])
+    task.claims.set([chosen_claim])
+    plain = grading.Scope(Assignment.objects.get(pk=task.pk))
+    expected = (plain.section_ids, plain.claim_ids, plain.paragraph_ids)
+    assert chosen_claim.pk in expected[1]
+    assert chosen_section.pk in expected[0]
+
+    with CaptureQueriesContext(connection) as context:
+        scope = grading.Scope(selectors.assignment_for_report(instructor, task.pk))
+        assert (scope.section_ids, scope.claim_ids, scope.paragraph_ids) == expected
+    assert len(context.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    assert (scope.chosen_section_ids, scope.chosen_claim_ids) == ({chosen_section.pk}, {chosen_claim.pk})
+
+    # Nothing chosen: the whole reading.
+    task.sections.clear()
+    task.claims.clear()
+    assert grading.Scope(selectors.assignment_for_report(instructor, task.pk)).whole
+
+    # A new paragraph under the chosen section: a new stamp, so the ids are read afresh.
+    task.sections.set([chosen_section])
+    text = "A paragraph added later."
+    added = Paragraph.objects.create(
+        document=paper, section=chosen_section, anchor="p-998", order=998, text=text
+    )
+    assert added.pk in grading.Scope(selectors.assignment_for_report(instructor, task.pk)).paragraph_ids
 
 
 def test_the_count_queries_are_kept_per_process_and_any_change_to_what_they_read_is_seen(
