@@ -213,7 +213,7 @@ def varied_queue(course, author, groupmate, other_group_student, ta, instructor,
     quote_only = AnnotationFactory(course=course, author=groupmate, body="")
     claim = Claim.objects.filter(paragraph__document=paper).first()
     challenge = challenge_services.challenge_create(
-        user=groupmate, course=course, claim=claim, stance=Stance.SUPPORTS, argument="Not so."
+        user=groupmate, course=course, claim=claim, stance=Stance.SUPPORTS, argument="Yes, and more so."
     )
     source, _ = source_add(user=author, course=course, kind="book", title="A flagged book", year=2001)
     post = Post.objects.filter(thread__course=course, author=author, deleted_at__isnull=True).first()
