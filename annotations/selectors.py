@@ -1035,26 +1035,21 @@ def assignment_for_report(user, pk: int | str):
     if connections[assignments.db].vendor == "postgresql":
         from django.contrib.postgres.expressions import ArraySubquery
 
-        chosen = {
-            "chosen_section_ids": Assignment.sections.through.objects.values("section_id"),
-            "chosen_claim_ids": Assignment.claims.through.objects.values("claim_id"),
-        }
-        return _assignment_or_404(
-            assignments.annotate(
-                **{
-                    name: ArraySubquery(through.filter(assignment_id=OuterRef("pk")).order_by())
-                    for name, through in chosen.items()
-                }
+        chosen = {"assignment_id": OuterRef("pk")}
+        assignments = assignments.annotate(
+            chosen_section_ids=ArraySubquery(
+                Assignment.sections.through.objects.filter(**chosen).values("section_id")
             ),
-            pk,
+            chosen_claim_ids=ArraySubquery(
+                Assignment.claims.through.objects.filter(**chosen).values("claim_id")
+            ),
         )
-    return _assignment_or_404(
-        assignments.prefetch_related(
+    else:
+        assignments = assignments.prefetch_related(
             Prefetch("sections", queryset=Section.objects.only("pk").order_by()),
             Prefetch("claims", queryset=Claim.objects.only("pk").order_by()),
-        ),
-        pk,
-    )
+        )
+    return _assignment_or_404(assignments, pk)
 
 
 def _assignment_or_404(assignments: QuerySet, pk: int | str):
@@ -1126,12 +1121,12 @@ def queue_item_rows(ids) -> QuerySet:
 
     # Its people and its work, not the course (the list names it by id) nor a post's thread
     # or a challenge's claim, and of them only the columns shown; the flags as a plain list.
-    flags = Flag.objects.select_related("flagger").only(*_own_columns(Flag), "flagger__username")
+    flags = _queue_flags().only(*_own_columns(Flag), "flagger__username")
     shown = (
         ModerationItem.objects.filter(pk__in=ids)
         .select_related(*_QUEUE_SHOWN)
         .only(*_own_columns(ModerationItem), *_QUEUE_SHOWN_COLUMNS)
-        .prefetch_related(Prefetch("flags", flags.order_by("created_at", "pk")))
+        .prefetch_related(Prefetch("flags", flags))
     )
     return as_lists(shown)
 
@@ -1155,10 +1150,16 @@ _QUEUE_SHOWN_COLUMNS = [
 
 def _with_queue_extras(items: QuerySet) -> QuerySet:
     """Queue ``items`` with their work, people and flags (with their flaggers)."""
+    return items.select_related(*_QUEUE_PEOPLE, *_QUEUE_WORK).prefetch_related(
+        Prefetch("flags", _queue_flags())
+    )
+
+
+def _queue_flags() -> QuerySet:
+    """An item's flags as the queue shows them, oldest first, with their flaggers."""
     from annotations.models import Flag
 
-    flags = Flag.objects.select_related("flagger").order_by("created_at", "pk")
-    return items.select_related(*_QUEUE_PEOPLE, *_QUEUE_WORK).prefetch_related(Prefetch("flags", flags))
+    return Flag.objects.select_related("flagger").order_by("created_at", "pk")
 
 
 def flags_for_user(user):

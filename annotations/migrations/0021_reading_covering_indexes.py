@@ -1,10 +1,10 @@
 """The course's reading reads a paragraph's newest notes and counts them (up to a cap) the
 member may see: the index they are walked by now carries every column the visibility rule
-reads, so neither touches the table (the reading's notes query, course 1 at a million notes:
-12.9 to 2.9 ms of execution). A member's own notes in a course have an index of their own: the rule's "or
-the author" no longer intersects the author's notes with a scan of the whole course's (3.3
-ms). The author's plain index gives way to it (it leads with the author, as does
-annotation_author_idx, so the foreign key keeps an index)."""
+reads, so neither touches the table (the reading's notes query, course 1 at a million
+notes: 12.9 to 2.9 ms of execution). A member's own notes in a course have an index of their
+own: the rule's "or the author" no longer intersects the author's notes with a scan of the
+whole course's (3.3 ms). The author's plain index gives way to it (it leads with the author,
+as does annotation_author_idx, so the foreign key keeps an index)."""
 
 import django.db.models.deletion
 from django.conf import settings
